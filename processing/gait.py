@@ -1,0 +1,208 @@
+"""Step detection and walking bouts from the vertical acceleration of the pelvis.
+
+At each foot contact the pelvis is at its lowest and is pushed up: the
+band-passed vertical acceleration peaks once per step. A peak counts as a
+step only inside a run of regular intervals, which rejects isolated bumps
+(sitting down, a knock on the sensor) and keeps slow post-operative gait,
+where amplitude is small but rhythm is still regular.
+
+Streaming: peaks are confirmed ``peak_halfwidth_s`` after they happen and a
+run once ``min_run_steps`` steps agree, so results lag the input by a few
+seconds; the same code runs offline, which is what makes the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import lfilter
+
+from processing.types import FloatArray, IntArray
+from spinewatch.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class GaitSettings:
+    """Settings of step detection.
+
+    Attributes:
+        min_peak_mps2: smallest vertical acceleration peak that can be a step.
+        relative_peak: a peak must also exceed this fraction of the recent RMS
+            amplitude (adapts to slow and fast gait).
+        envelope_s: time constant of that RMS amplitude.
+        peak_halfwidth_s: a peak is the largest value within ± this time.
+        min_step_interval_s, max_step_interval_s: plausible step durations
+            (cadence 40–200 steps/min).
+        max_interval_ratio: consecutive step intervals may differ by this factor.
+        min_run_steps: steps in a regular run before it counts as walking.
+    """
+
+    min_peak_mps2: float = field(default=0.25, metadata={"min": 0.0, "unit": "m/s²"})
+    relative_peak: float = field(default=0.5, metadata={"min": 0.0, "max": 3.0})
+    envelope_s: float = field(default=2.0, metadata={"min": 0.1, "unit": "s"})
+    peak_halfwidth_s: float = field(default=0.2, metadata={"min": 0.05, "unit": "s"})
+    min_step_interval_s: float = field(default=0.3, metadata={"min": 0.1, "unit": "s"})
+    max_step_interval_s: float = field(default=1.5, metadata={"min": 0.3, "unit": "s"})
+    max_interval_ratio: float = field(default=1.6, metadata={"min": 1.0})
+    min_run_steps: int = field(default=4, metadata={"min": 2})
+
+    def __post_init__(self) -> None:
+        if self.min_step_interval_s >= self.max_step_interval_s:
+            raise ConfigError(
+                f"must be below max_step_interval_s = {self.max_step_interval_s}",
+                where="min_step_interval_s",
+                value=self.min_step_interval_s,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class GaitResult:
+    """What step detection decided in one update.
+
+    Attributes:
+        step_index: global sample indices of newly confirmed steps, shape (K,).
+        decided_until: every sample before this global index has its final
+            walking status (see :meth:`StepDetector.walking_mask`).
+    """
+
+    step_index: IntArray
+    decided_until: int
+
+
+class StepDetector:
+    """Streaming step detection on band-passed vertical acceleration.
+
+    A step is a peak of the signal above an adaptive threshold; steps count
+    only in runs of at least ``min_run_steps`` with plausible, regular
+    intervals. A walking bout spans its run's steps, extended by half a step
+    interval at each end.
+    """
+
+    def __init__(self, settings: GaitSettings, sample_rate_hz: float) -> None:
+        self.settings = settings
+        self._r = max(1, round(settings.peak_halfwidth_s * sample_rate_hz))
+        self._env_pole = float(np.exp(-1.0 / (settings.envelope_s * sample_rate_hz)))
+        self._env_state = np.zeros(1)
+        self._min_gap = max(1, round(settings.min_step_interval_s * sample_rate_hz))
+        self._max_gap = round(settings.max_step_interval_s * sample_rate_hz)
+        self._n_seen = 0  # global index of the next input sample
+        # The last 2r samples (and thresholds) before _n_seen: context for peaks near a chunk edge.
+        self._tail = np.empty(0)
+        self._tail_thr = np.empty(0)
+        self._gaps: list[int] = []  # global indices of samples that follow a gap, not yet passed
+        self._run: list[int] = []  # peaks of the current run (global indices)
+        self._confirmed = False
+        self._bouts: list[tuple[int, int]] = []  # closed walking bouts [start, end)
+
+    def update(self, vert_acc_mps2: FloatArray, gap_before: np.ndarray | None = None) -> GaitResult:
+        """Feed band-passed vertical acceleration (N,) m/s²; ``gap_before`` (N,) marks gaps."""
+        x = np.asarray(vert_acc_mps2, dtype=np.float64)
+        thr = self._threshold(x)
+        if gap_before is not None:
+            self._gaps += [int(i) + self._n_seen for i in np.flatnonzero(gap_before)]
+        full = np.concatenate([self._tail, x])
+        full_thr = np.concatenate([self._tail_thr, thr])
+        base = self._n_seen - len(self._tail)
+        # The first r positions of the context were judged by the previous call.
+        first = 0 if self._n_seen == 0 else self._r
+        peaks = self._peaks(full, full_thr, base, first)
+        self._n_seen += len(x)
+        keep = min(2 * self._r, len(full))
+        self._tail, self._tail_thr = full[len(full) - keep :], full_thr[len(full) - keep :]
+        steps = self._advance(peaks, known_until=self._n_seen - self._r)
+        return GaitResult(np.asarray(steps, dtype=np.int64), self._decided())
+
+    def finish(self) -> GaitResult:
+        """End of stream: judge the tail with the data there is and close the run."""
+        r = self._r
+        full = np.concatenate([self._tail, np.full(r, -np.inf)])
+        full_thr = np.concatenate([self._tail_thr, np.full(r, np.inf)])
+        base = self._n_seen - len(self._tail)
+        first = 0 if self._n_seen <= len(self._tail) else r
+        steps = self._advance(self._peaks(full, full_thr, base, first), known_until=self._n_seen)
+        self._close_run()
+        return GaitResult(np.asarray(steps, dtype=np.int64), self._n_seen)
+
+    def walking_mask(self, start: int, stop: int) -> np.ndarray:
+        """Walking status of global samples ``[start, stop)``; final below ``decided_until``."""
+        mask = np.zeros(max(0, stop - start), dtype=bool)
+        spans = list(self._bouts)
+        if self._confirmed:
+            spans.append((self._bout_start(), self._run[-1] + 1))
+        for a, b in spans:
+            lo, hi = max(a, start), min(b, stop)
+            if hi > lo:
+                mask[lo - start : hi - start] = True
+        return mask
+
+    def forget_before(self, index: int) -> None:
+        """Drop closed bouts that end before global sample ``index`` (bounded memory)."""
+        self._bouts = [b for b in self._bouts if b[1] > index]
+        self._gaps = [g for g in self._gaps if g >= index - self._max_gap]
+
+    def _decided(self) -> int:
+        decided = self._n_seen - self._r - self._max_gap
+        if self._run and not self._confirmed:
+            # That run may still be confirmed, and then walking starts before its first step.
+            decided = min(decided, self._run[0] - self._max_gap // 2)
+        return max(0, decided)
+
+    def _threshold(self, x: FloatArray) -> FloatArray:
+        a = self._env_pole
+        power, _ = lfilter([1.0 - a], [1.0, -a], x * x, zi=self._env_state * a)
+        if len(power):
+            self._env_state = power[-1:].copy()
+        s = self.settings
+        thr: FloatArray = np.maximum(s.min_peak_mps2, s.relative_peak * np.sqrt(power))
+        return thr
+
+    def _peaks(self, full: FloatArray, thr: FloatArray, base: int, first: int) -> list[int]:
+        """Global indices of peaks at positions ``first …`` of ``full`` (r samples of context)."""
+        r = self._r
+        if len(full) < 2 * r + 1:
+            return []
+        w = sliding_window_view(full, 2 * r + 1)
+        centre = w[:, r]
+        ok = (centre > w[:, :r].max(axis=1)) & (centre >= w[:, r + 1 :].max(axis=1))
+        ok &= centre > thr[r : len(full) - r]
+        pos = np.flatnonzero(ok) + r
+        return [int(p) + base for p in pos if p >= first]
+
+    def _advance(self, peaks: list[int], known_until: int) -> list[int]:
+        """Run logic over new peaks; returns newly confirmed steps."""
+        steps: list[int] = []
+        s = self.settings
+        for p in peaks:
+            if self._run:
+                last = self._run[-1]
+                interval = p - last
+                if interval < self._min_gap:
+                    continue  # a second bump within one step is not a new foot contact
+                regular = interval <= self._max_gap and not any(last < g <= p for g in self._gaps)
+                if regular and len(self._run) >= 2:
+                    ratio = interval / (last - self._run[-2])
+                    regular = 1.0 / s.max_interval_ratio <= ratio <= s.max_interval_ratio
+                if not regular:
+                    self._close_run()
+            self._run.append(p)
+            if self._confirmed:
+                steps.append(p)
+            elif len(self._run) >= s.min_run_steps:
+                self._confirmed = True
+                steps += self._run
+        if self._run and known_until - self._run[-1] > self._max_gap:
+            self._close_run()  # the next step is overdue: the run has ended
+        return steps
+
+    def _bout_start(self) -> int:
+        half = (self._run[1] - self._run[0]) // 2 if len(self._run) > 1 else 0
+        return max(0, self._run[0] - half)
+
+    def _close_run(self) -> None:
+        if self._confirmed:
+            half = (self._run[-1] - self._run[-2]) // 2 if len(self._run) > 1 else 0
+            self._bouts.append((self._bout_start(), self._run[-1] + half + 1))
+        self._run = []
+        self._confirmed = False

@@ -1,0 +1,191 @@
+"""How the sensor sits on the body: the body's up and forward axes in sensor coordinates.
+
+No calibration ritual is needed. Walking gives both axes:
+
+* up: the trunk is upright while walking, so the mean of earth-up seen from
+  the sensor over walking is the body's up axis;
+* forward: walking is an inverted pendulum. The pelvis rises while it slows
+  down in the first half of stance and falls while it speeds up, so forward
+  acceleration is anti-correlated with vertical velocity; the horizontal
+  direction whose acceleration correlates most negatively with vertical
+  velocity is forward. (Checked on the HAPT recordings, where it agrees with
+  the main axis of horizontal acceleration and makes sitting a backward
+  pelvic tilt, as it is.)
+
+A standing calibration window gives the up axis directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from processing.types import FloatArray
+from spinewatch.errors import InputDataError
+
+
+@dataclass(frozen=True, slots=True)
+class MountingSettings:
+    """Settings of mounting estimation.
+
+    Attributes:
+        calibration_walk_s: walking needed before the axes are trusted.
+        min_pendulum_correlation: the forward cue must be at least this strong
+            (a correlation coefficient) to be used.
+        remount_deg: a walking bout whose up axis differs by more than this from
+            the current one means the sensor was re-attached or slipped.
+        max_pending_s: longest time results are held back waiting for walking;
+            after it the fallback mounting is used.
+    """
+
+    calibration_walk_s: float = field(default=30.0, metadata={"min": 2.0, "unit": "s"})
+    min_pendulum_correlation: float = field(default=0.05, metadata={"min": 0.0, "max": 1.0})
+    remount_deg: float = field(default=20.0, metadata={"min": 5.0, "max": 90.0, "unit": "°"})
+    max_pending_s: float = field(default=1800.0, metadata={"min": 10.0, "unit": "s"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mounting:
+    """Body axes in sensor coordinates.
+
+    Attributes:
+        up: the body's up (superior) axis, unit vector, shape (3,).
+        forward: the body's forward (anterior) axis, unit vector ⟂ up, shape (3,).
+        source: how it was found: ``walking``, ``calibration``, ``fallback``.
+        forward_confidence: the pendulum correlation behind ``forward`` (0 when guessed).
+    """
+
+    up: FloatArray
+    forward: FloatArray
+    source: str
+    forward_confidence: float = 0.0
+
+    @property
+    def sensor_to_body(self) -> FloatArray:
+        """Rotation matrix taking sensor-frame vectors to body frame, shape (3, 3)."""
+        left = np.cross(self.up, self.forward)
+        return np.stack([self.forward, left, self.up])
+
+    def up_angle_deg(self, other_up: FloatArray) -> float:
+        """Angle between this up axis and ``other_up`` (3,), degrees."""
+        return float(np.degrees(np.arccos(np.clip(np.dot(self.up, other_up), -1.0, 1.0))))
+
+
+def _unit(v: FloatArray, what: str) -> FloatArray:
+    n = float(np.linalg.norm(v))
+    if not np.isfinite(n) or n < 1e-9:
+        raise InputDataError(f"cannot estimate the {what} axis: no usable data", value=n)
+    out: FloatArray = v / n
+    return out
+
+
+def any_perpendicular(up: FloatArray) -> FloatArray:
+    """A unit vector ⟂ ``up`` (deterministic), for a forward axis when none is known."""
+    axis = np.eye(3)[int(np.argmin(np.abs(up)))]
+    return _unit(axis - np.dot(axis, up) * up, "forward")
+
+
+def forward_from_pendulum(
+    up: FloatArray, pendulum_sum: FloatArray, horiz_power: float, vert_power: float
+) -> tuple[FloatArray, float]:
+    """Forward axis from summed pendulum products over walking.
+
+    Args:
+        up: body up axis in sensor coordinates, shape (3,).
+        pendulum_sum: sum over walking samples of horizontal acceleration times
+            vertical velocity (sensor axes), shape (3,).
+        horiz_power: sum of squared horizontal acceleration over the same samples.
+        vert_power: sum of squared vertical velocity over the same samples.
+
+    Returns:
+        ``(forward, correlation)``: the unit forward axis ⟂ ``up`` and the
+        correlation coefficient that supports it (0 to 1).
+    """
+    d = -(pendulum_sum - np.dot(pendulum_sum, up) * up)
+    norm = float(np.linalg.norm(d))
+    scale = float(np.sqrt(max(horiz_power, 0.0) * max(vert_power, 0.0)))
+    if norm < 1e-12 or scale <= 0.0:
+        return any_perpendicular(up), 0.0
+    return d / norm, norm / scale
+
+
+def mounting_from_walking(
+    up_sum: FloatArray,
+    pendulum_sum: FloatArray,
+    horiz_power: float,
+    vert_power: float,
+    settings: MountingSettings,
+) -> Mounting:
+    """Mounting from sums over walking samples (see :func:`forward_from_pendulum`)."""
+    up = _unit(up_sum, "up")
+    forward, corr = forward_from_pendulum(up, pendulum_sum, horiz_power, vert_power)
+    if corr < settings.min_pendulum_correlation:
+        return Mounting(up, forward, "walking", 0.0)
+    return Mounting(up, forward, "walking", corr)
+
+
+# A sample is still enough to show the posture's up direction below this angular speed.
+STILL_RADS = 0.3
+# Samples within this angle of each other belong to the same still posture.
+CLUSTER_DEG = 10.0
+# Trunk tilts this far from upright (but short of lying), while moving, are bends and
+# transitions, and those go forward; still tilts are left out, since sitting tilts the pelvis back.
+BEND_RANGE_DEG = (12.0, 75.0)
+MOVING_RADS = 0.15
+_MAX_CANDIDATES = 256
+_MAX_POINTS = 8192
+
+
+def dominant_up(up_s: FloatArray, motion_rads: FloatArray) -> FloatArray:
+    """The up direction of the most common still posture, for recordings without walking.
+
+    Args:
+        up_s: earth-up seen from the sensor, unit vectors, shape (N, 3).
+        motion_rads: angular speed, rad/s, shape (N,).
+
+    Returns:
+        A unit vector, shape (3,): the mean of the largest cluster of still samples.
+    """
+    still = up_s[motion_rads < STILL_RADS]
+    pts = still if len(still) >= 10 else up_s
+    # Even subsampling keeps the cost bounded on long recordings and is deterministic.
+    pts = pts[:: max(1, len(pts) // _MAX_POINTS)]
+    cands = pts[:: max(1, len(pts) // _MAX_CANDIDATES)]
+    near = (cands @ pts.T) > np.cos(np.radians(CLUSTER_DEG))
+    best = cands[int(np.argmax(near.sum(axis=1)))]
+    members = pts[(pts @ best) > np.cos(np.radians(CLUSTER_DEG))]
+    return _unit(members.sum(axis=0), "up")
+
+
+def forward_from_bends(
+    up_s: FloatArray, motion_rads: FloatArray, up: FloatArray
+) -> tuple[FloatArray, float]:
+    """Forward axis from trunk tilts while moving: bends and sit-to-stand transitions.
+
+    People bend forward far more often, and much further, than they lean back
+    or sideways, and a sit-to-stand leans the trunk forward; tilts between
+    12° and 75° (short of lying) while moving therefore point forward on
+    average. Still tilts are left out: sitting tilts the pelvis backward.
+
+    Args:
+        up_s: earth-up seen from the sensor, unit vectors, shape (N, 3).
+        motion_rads: angular speed, rad/s, shape (N,).
+        up: the body's up axis in sensor coordinates, shape (3,).
+
+    Returns:
+        ``(forward, consistency)``: the unit axis ⟂ ``up`` and the length of the
+        mean unit tilt direction (1 = all bends in one direction, 0 = none found).
+    """
+    cos = up_s @ up
+    lo, hi = np.cos(np.radians(BEND_RANGE_DEG[1])), np.cos(np.radians(BEND_RANGE_DEG[0]))
+    tilted = up_s[(cos > lo) & (cos < hi) & (motion_rads > MOVING_RADS)]
+    if len(tilted) == 0:
+        return any_perpendicular(up), 0.0
+    dev = tilted - np.outer(tilted @ up, up)
+    dev /= np.linalg.norm(dev, axis=1, keepdims=True)
+    mean = -dev.mean(axis=0)  # earth-up tilts backward in the body when the trunk bends forward
+    norm = float(np.linalg.norm(mean))
+    if norm < 1e-9:
+        return any_perpendicular(up), 0.0
+    return mean / norm, norm

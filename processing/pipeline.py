@@ -1,0 +1,379 @@
+"""The analysis pipeline: orientation → features → steps → mounting → angles → posture.
+
+:class:`Analyzer` is the streaming form; :func:`analyze_samples` runs it over
+a whole recording in one call, which is what makes live and offline results
+the same. Results come out in order, a few seconds behind the input (step
+runs must be confirmed); while the mounting is unknown (at the start, and
+after the sensor was off the body) results are held back until walking
+reveals it, for at most ``mounting.max_pending_s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from processing.angles import trunk_angles
+from processing.buffer import ColumnBuffer
+from processing.features import FeatureExtractor
+from processing.gait import GaitSettings, StepDetector
+from processing.mounting import (
+    Mounting,
+    MountingSettings,
+    dominant_up,
+    forward_from_bends,
+    forward_from_pendulum,
+    mounting_from_walking,
+)
+from processing.orientation import OrientationEstimator, OrientationSettings
+from processing.posture import PostureClassifier, PostureSettings, _run_lengths
+from processing.types import BoolArray, FloatArray, ImuSamples
+from spinewatch.errors import InputDataError
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    """Settings of the whole analysis (each stage's own settings inside).
+
+    Attributes:
+        calibration_window_s: optional ``(start, end)`` in recording seconds
+            when the person stood upright; gives the up axis directly.
+    """
+
+    orientation: OrientationSettings = field(default_factory=OrientationSettings)
+    gait: GaitSettings = field(default_factory=GaitSettings)
+    mounting: MountingSettings = field(default_factory=MountingSettings)
+    posture: PostureSettings = field(default_factory=PostureSettings)
+    calibration_window_s: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MountingChange:
+    """From global sample ``index`` (time ``t_s``) on, results use ``mounting``."""
+
+    index: int
+    t_s: float
+    mounting: Mounting
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisChunk:
+    """Results finalised by one update; M samples, K steps.
+
+    Attributes:
+        start: global index of the first sample here.
+        t_s: times, s, shape (M,).
+        quat: sensor-to-earth quaternions (w, x, y, z), shape (M, 4).
+        flexion_deg, lateral_deg, inclination_deg: trunk angles, shape (M,).
+        posture: :class:`~processing.types.Posture` codes, int8, shape (M,).
+        steps_t_s: times of newly confirmed steps, s, shape (K,).
+        mounting_changes: mountings that took effect in this chunk.
+    """
+
+    start: int
+    t_s: FloatArray
+    quat: FloatArray
+    flexion_deg: FloatArray
+    lateral_deg: FloatArray
+    inclination_deg: FloatArray
+    posture: np.ndarray
+    steps_t_s: FloatArray
+    mounting_changes: tuple[MountingChange, ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+_COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
+    "t": ((), np.float64),
+    "quat": ((4,), np.float64),
+    "up": ((3,), np.float64),
+    "motion": ((), np.float64),
+    "pend": ((3,), np.float64),
+    "hpow": ((), np.float64),
+    "vpow": ((), np.float64),
+}
+
+
+@dataclass(slots=True)
+class _WalkSums:
+    """Sums over walking samples, for a mounting estimate."""
+
+    n: int = 0
+    first: int = -1
+    up: FloatArray = field(default_factory=lambda: np.zeros(3))
+    pend: FloatArray = field(default_factory=lambda: np.zeros(3))
+    hpow: float = 0.0
+    vpow: float = 0.0
+
+
+class Analyzer:
+    """Streaming analysis of one sensor's stream at a fixed nominal sample rate."""
+
+    def __init__(self, settings: PipelineSettings, sample_rate_hz: float) -> None:
+        self.settings = settings
+        self.sample_rate_hz = sample_rate_hz
+        self._orient = OrientationEstimator(settings.orientation, sample_rate_hz)
+        self._features = FeatureExtractor(sample_rate_hz)
+        self._steps = StepDetector(settings.gait, sample_rate_hz)
+        self._posture = PostureClassifier(settings.posture, sample_rate_hz)
+        self._buf = ColumnBuffer(_COLUMNS)
+        self._calib_n = round(settings.mounting.calibration_walk_s * sample_rate_hz)
+        self._nonwear_n = round(settings.posture.nonwear_min_s * sample_rate_hz)
+        self._mounting: Mounting | None = None
+        self._pending_from: int | None = 0  # results wait for a mounting from here
+        self._scan = 0  # walking scanned for a mounting up to here
+        self._sums = _WalkSums()
+        self._still_run = 0
+        self._done = 0  # results emitted up to here
+        self._todo: list[MountingChange] = []  # changes not yet reached by the results
+        self.mountings: list[MountingChange] = []
+
+    @property
+    def mounting(self) -> Mounting | None:
+        """The mounting in use (None until one is known)."""
+        return self._mounting
+
+    def update(self, samples: ImuSamples, gap_before: BoolArray | None = None) -> AnalysisChunk:
+        """Feed the next samples; returns the results that became final."""
+        if len(samples) == 0:
+            return self._emit(self._done, [], [])
+        o = self._orient.update(samples)
+        f = self._features.update(o.quat, samples.acc_mps2, samples.gyr_rads)
+        start = self._buf.stop
+        self._buf.append(
+            t=samples.t_s,
+            quat=o.quat,
+            up=f.up_s,
+            motion=f.motion_rads,
+            pend=f.pendulum,
+            hpow=f.horiz_power,
+            vpow=f.vel_power,
+        )
+        self._watch_nonwear(start, f.motion_rads)
+        g = self._steps.update(f.vert_acc_mps2, gap_before)
+        return self._advance(g.decided_until, g.step_index, final=False)
+
+    def finish(self) -> AnalysisChunk:
+        """End of stream: finalise everything that is left."""
+        g = self._steps.finish()
+        return self._advance(g.decided_until, g.step_index, final=True)
+
+    def _watch_nonwear(self, start: int, motion: FloatArray) -> None:
+        still = motion < self.settings.posture.nonwear_motion_rads
+        run = _run_lengths(still, self._still_run)
+        # The first sample that moves after a non-wear run: the sensor went back on,
+        # maybe differently, so results wait for walking to tell the new mounting.
+        prev = np.concatenate([[self._still_run], run[:-1]])
+        back_on = np.flatnonzero((run == 0) & (prev >= self._nonwear_n))
+        self._still_run = int(run[-1])
+        if len(back_on) and self._mounting is not None and self._pending_from is None:
+            self._pending_from = start + int(back_on[0])
+            self._scan = max(self._scan, self._pending_from)
+            self._sums = _WalkSums()
+
+    def _advance(self, decided: int, step_index: np.ndarray, final: bool) -> AnalysisChunk:
+        changes: list[MountingChange] = []
+        steps_t = [self._buf.get("t", int(i), int(i) + 1)[0] for i in step_index]
+        stop = self._buf.stop if final else min(decided, self._buf.stop)
+        self._scan_walking(stop, final, changes)
+        horizon = stop if self._pending_from is None else self._pending_from
+        out = self._finalise(self._done, horizon, changes, steps_t)
+        keep_from = (
+            self._done if self._pending_from is None else min(self._pending_from, self._done)
+        )
+        self._buf.drop_before(min(keep_from, self._scan))
+        self._steps.forget_before(self._buf.start)
+        return out
+
+    def _scan_walking(self, stop: int, final: bool, changes: list[MountingChange]) -> None:
+        """Look for a complete block of walking in ``[scan, stop)`` to set or check the mounting."""
+        while self._scan < stop:
+            a = self._scan
+            walk = self._steps.walking_mask(a, stop)
+            cum = np.cumsum(walk) + self._sums.n
+            hit = np.flatnonzero(cum >= self._calib_n)
+            b = a + int(hit[0]) + 1 if len(hit) else stop
+            self._accumulate(a, b, walk[: b - a])
+            self._scan = b
+            if self._sums.n >= self._calib_n:
+                self._block_complete(changes)
+                self._sums = _WalkSums()
+        if self._pending_from is not None:
+            t = (
+                self._buf.get("t", self._pending_from, self._pending_from + 1)[0]
+                if self._buf.stop > self._pending_from
+                else None
+            )
+            t_now = self._buf.get("t", stop - 1, stop)[0] if stop > self._buf.start else None
+            timed_out = (
+                t is not None
+                and t_now is not None
+                and t_now - t > self.settings.mounting.max_pending_s
+            )
+            if (timed_out or final) and stop > self._pending_from:
+                self._fallback(stop, changes)
+
+    def _accumulate(self, a: int, b: int, walk: BoolArray) -> None:
+        if not walk.any():
+            return
+        s = self._sums
+        if s.first < 0:
+            s.first = a + int(np.argmax(walk))
+        s.n += int(walk.sum())
+        s.up = s.up + self._buf.get("up", a, b)[walk].sum(axis=0)
+        s.pend = s.pend + self._buf.get("pend", a, b)[walk].sum(axis=0)
+        s.hpow += float(self._buf.get("hpow", a, b)[walk].sum())
+        s.vpow += float(self._buf.get("vpow", a, b)[walk].sum())
+
+    def _block_complete(self, changes: list[MountingChange]) -> None:
+        s = self._sums
+        ms = self.settings.mounting
+        new = mounting_from_walking(s.up, s.pend, s.hpow, s.vpow, ms)
+        window = self._calibration_up()
+        if window is not None:
+            fwd, corr = forward_from_pendulum(window, s.pend, s.hpow, s.vpow)
+            new = Mounting(window, fwd, "calibration", corr)
+        if self._pending_from is not None:
+            self._set_mounting(self._pending_from, new, changes)
+            self._pending_from = None
+        elif self._mounting is not None and self._mounting.up_angle_deg(new.up) > ms.remount_deg:
+            # The sensor moved on the body: from this walking block on, use the new axes.
+            self._set_mounting(max(s.first, self._done), new, changes)
+
+    def _calibration_up(self) -> FloatArray | None:
+        win = self.settings.calibration_window_s
+        if win is None or self._mountings_from_calibration_done():
+            return None
+        t = self._buf.get("t", self._buf.start, self._buf.stop)
+        sel = (t >= win[0]) & (t <= win[1])
+        if not sel.any():
+            return None
+        up = self._buf.get("up", self._buf.start, self._buf.stop)[sel].sum(axis=0)
+        result: FloatArray = up / np.linalg.norm(up)
+        return result
+
+    def _mountings_from_calibration_done(self) -> bool:
+        return any(c.mounting.source == "calibration" for c in self.mountings)
+
+    def _fallback(self, stop: int, changes: list[MountingChange]) -> None:
+        """No walking in time: keep the last mounting, or guess from still postures and bends."""
+        start = self._pending_from if self._pending_from is not None else stop
+        if self._mounting is not None:
+            new = self._mounting
+        else:
+            ups = self._buf.get("up", start, stop)
+            motion = self._buf.get("motion", start, stop)
+            up = self._calibration_up()
+            if up is None:
+                up = dominant_up(ups, motion)
+            forward, consistency = forward_from_bends(ups, motion, up)
+            new = Mounting(up, forward, "fallback", consistency)
+        self._set_mounting(start, new, changes)
+        self._pending_from = None
+
+    def _set_mounting(self, index: int, mounting: Mounting, changes: list[MountingChange]) -> None:
+        if not (self._buf.start <= index < self._buf.stop):
+            raise InputDataError("internal: mounting change outside the buffer", value=index)
+        change = MountingChange(index, float(self._buf.get("t", index, index + 1)[0]), mounting)
+        changes.append(change)
+        self.mountings.append(change)
+        self._todo.append(change)
+
+    def _finalise(
+        self, a: int, b: int, changes: list[MountingChange], steps_t: list[float]
+    ) -> AnalysisChunk:
+        """Results for ``[a, b)``, switching mounting where a change takes effect."""
+        parts = []
+        lo = a
+        while lo < b:
+            while self._todo and self._todo[0].index <= lo:
+                self._mounting = self._todo.pop(0).mounting
+            hi = min([c.index for c in self._todo if c.index > lo] + [b])
+            if self._mounting is None:
+                break  # nothing can be said before a mounting is known
+            parts.append(self._results(lo, hi))
+            lo = hi
+        self._done = lo
+        return self._emit(a, parts, steps_t, changes)
+
+    def _results(self, a: int, b: int) -> tuple[FloatArray, ...]:
+        if self._mounting is None:
+            raise InputDataError("internal: results without a mounting")
+        up = self._buf.get("up", a, b)
+        ang = trunk_angles(up, self._mounting)
+        walking = self._steps.walking_mask(a, b)
+        posture = self._posture.update(
+            ang.flexion_deg, ang.inclination_deg, self._buf.get("motion", a, b), walking
+        )
+        return (
+            self._buf.get("t", a, b).copy(),
+            self._buf.get("quat", a, b).copy(),
+            ang.flexion_deg,
+            ang.lateral_deg,
+            ang.inclination_deg,
+            posture,
+        )
+
+    def _emit(
+        self,
+        start: int,
+        parts: list[tuple[FloatArray, ...]],
+        steps_t: list[float],
+        changes: list[MountingChange] | None = None,
+    ) -> AnalysisChunk:
+        if parts:
+            cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
+        else:
+            cols = [
+                np.empty(0),
+                np.empty((0, 4)),
+                np.empty(0),
+                np.empty(0),
+                np.empty(0),
+                np.empty(0, dtype=np.int8),
+            ]
+        return AnalysisChunk(
+            start,
+            cols[0],
+            cols[1],
+            cols[2],
+            cols[3],
+            cols[4],
+            cols[5],
+            np.asarray(steps_t, dtype=np.float64),
+            tuple(changes or ()),
+        )
+
+
+def analyze_samples(
+    samples: ImuSamples, settings: PipelineSettings, sample_rate_hz: float
+) -> AnalysisChunk:
+    """Offline analysis of a whole recording: the streaming analyser fed in one call."""
+    an = Analyzer(settings, sample_rate_hz)
+    first = an.update(samples)
+    last = an.finish()
+    return concat_chunks([first, last])
+
+
+def concat_chunks(chunks: list[AnalysisChunk]) -> AnalysisChunk:
+    """Join consecutive chunks into one."""
+    nonempty = [c for c in chunks if len(c)]
+    start = nonempty[0].start if nonempty else 0
+
+    def cat(name: str, empty: np.ndarray) -> np.ndarray:
+        arrs = [getattr(c, name) for c in chunks]
+        return np.concatenate(arrs) if arrs else empty
+
+    return AnalysisChunk(
+        start,
+        cat("t_s", np.empty(0)),
+        cat("quat", np.empty((0, 4))),
+        cat("flexion_deg", np.empty(0)),
+        cat("lateral_deg", np.empty(0)),
+        cat("inclination_deg", np.empty(0)),
+        cat("posture", np.empty(0, dtype=np.int8)),
+        cat("steps_t_s", np.empty(0)),
+        tuple(m for c in chunks for m in c.mounting_changes),
+    )

@@ -1,0 +1,125 @@
+"""Posture and activity per sample: lying, sitting, standing, walking, other, not worn.
+
+A lumbar sensor sees the pelvis. Lying puts the trunk near horizontal;
+sitting tilts the pelvis backward (posterior tilt, 10–30° in the HAPT
+recordings and in the literature), standing keeps it near the upright
+reference found while walking; bending and transitions move it fast or far
+forward. Non-wear is a sensor that stops moving altogether for a long time.
+
+Decisions with memory (hysteresis, the non-wear run) carry their state
+between chunks, so streaming equals offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from processing.types import BoolArray, FloatArray, Posture
+
+
+@dataclass(frozen=True, slots=True)
+class PostureSettings:
+    """Thresholds of the posture classifier.
+
+    Attributes:
+        lying_enter_deg, lying_exit_deg: trunk inclination that starts and ends lying.
+        sitting_enter_deg, sitting_exit_deg: backward pelvic tilt (negative
+            flexion) that starts and ends sitting.
+        bend_deg: forward flexion beyond which an upright person is bending ("other").
+        dynamic_rads: angular speed above which a non-walking person is moving ("other").
+        nonwear_motion_rads: angular speed below which the sensor is perfectly still.
+        nonwear_min_s: stillness needed before the sensor counts as not worn.
+    """
+
+    lying_enter_deg: float = field(default=55.0, metadata={"min": 20.0, "max": 90.0, "unit": "°"})
+    lying_exit_deg: float = field(default=45.0, metadata={"min": 10.0, "max": 90.0, "unit": "°"})
+    sitting_enter_deg: float = field(default=8.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
+    sitting_exit_deg: float = field(default=5.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
+    bend_deg: float = field(default=30.0, metadata={"min": 5.0, "max": 120.0, "unit": "°"})
+    dynamic_rads: float = field(default=0.8, metadata={"min": 0.05, "unit": "rad/s"})
+    nonwear_motion_rads: float = field(default=0.012, metadata={"min": 0.0, "unit": "rad/s"})
+    nonwear_min_s: float = field(default=600.0, metadata={"min": 10.0, "unit": "s"})
+
+
+@dataclass(slots=True)
+class PostureState:
+    """What the classifier remembers between chunks."""
+
+    lying: bool = False
+    sitting: bool = False
+    still_samples: int = 0
+
+
+def hysteresis(enter: BoolArray, leave: BoolArray, state: bool) -> tuple[BoolArray, bool]:
+    """A latch per sample: on at ``enter``, off at ``leave``, else as before.
+
+    Args:
+        enter, leave: conditions per sample, shape (N,); ``enter`` wins where both hold.
+        state: the latch before the first sample.
+
+    Returns:
+        The latch per sample, shape (N,), and its final value.
+    """
+    n = len(enter)
+    if n == 0:
+        return np.zeros(0, dtype=bool), state
+    events = np.where(enter, 1, np.where(leave, 0, -1))
+    idx = np.where(events >= 0, np.arange(n), -1)
+    last = np.maximum.accumulate(idx)
+    out = np.where(last >= 0, events[np.maximum(last, 0)] == 1, state)
+    return out, bool(out[-1])
+
+
+class PostureClassifier:
+    """Streaming posture classification at a fixed sample rate."""
+
+    def __init__(self, settings: PostureSettings, sample_rate_hz: float) -> None:
+        self.settings = settings
+        self.state = PostureState()
+        self._nonwear_samples = round(settings.nonwear_min_s * sample_rate_hz)
+
+    def update(
+        self,
+        flexion_deg: FloatArray,
+        inclination_deg: FloatArray,
+        motion_rads: FloatArray,
+        walking: BoolArray,
+    ) -> np.ndarray:
+        """Posture codes (int8 values of :class:`Posture`), shape (N,); inputs are shape (N,)."""
+        s = self.settings
+        st = self.state
+        lying, st.lying = hysteresis(
+            inclination_deg > s.lying_enter_deg, inclination_deg < s.lying_exit_deg, st.lying
+        )
+        sitting, st.sitting = hysteresis(
+            flexion_deg < -s.sitting_enter_deg, flexion_deg > -s.sitting_exit_deg, st.sitting
+        )
+        still = motion_rads < s.nonwear_motion_rads
+        run = _run_lengths(still, st.still_samples)
+        st.still_samples = int(run[-1]) if len(run) else st.still_samples
+        nonwear = run >= self._nonwear_samples
+
+        out = np.full(len(flexion_deg), Posture.STANDING, dtype=np.int8)
+        out[sitting] = Posture.SITTING
+        moving = (motion_rads > s.dynamic_rads) | (flexion_deg > s.bend_deg)
+        out[moving] = Posture.OTHER
+        out[walking] = Posture.WALKING
+        out[lying] = Posture.LYING
+        out[nonwear] = Posture.NOT_WORN
+        return out
+
+
+def _run_lengths(flag: BoolArray, carry: int) -> np.ndarray:
+    """Length of the run of True ending at each sample (0 where False), continuing ``carry``."""
+    n = len(flag)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.arange(1, n + 1)
+    # Position of the last False at or before each sample (0 = before the chunk).
+    last_false = np.maximum.accumulate(np.where(flag, 0, idx))
+    run = idx - last_false
+    run = np.where(last_false == 0, run + carry, run)
+    out: np.ndarray = np.where(flag, run, 0)
+    return out

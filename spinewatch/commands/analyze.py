@@ -1,0 +1,96 @@
+"""``spinewatch analyze RECORDING --out DIR``: trunk angles, posture, steps and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from spinewatch.analysis import AnalyzeOptions, analyze_recording, parse_window
+from spinewatch.config import load_settings
+from spinewatch.recordings import RecordingOptions
+
+
+def register(subparsers: Any) -> None:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "analyze",
+        help="analyse a recording: trunk angles, posture, steps, summary",
+        description="Analyse a lower-back IMU recording (CSV, .npz or .parquet with columns "
+        "t, ax, ay, az, gx, gy, gz) into DIR: timeline.csv, orientation.csv, steps.csv, "
+        "summary.json. No calibration is needed: the sensor may be worn in any rotation.",
+    )
+    p.add_argument("recording", type=Path, help="the recording file")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--acc-unit", choices=("m/s2", "g"), default="m/s2")
+    p.add_argument("--gyr-unit", choices=("rad/s", "deg/s"), default="rad/s")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="HZ",
+        help="sample rate when the file has no t column",
+    )
+    p.add_argument(
+        "--timeline-hz",
+        type=float,
+        default=None,
+        help="timeline rate in Hz; 0 = every sample (default: from settings, 10)",
+    )
+    p.add_argument(
+        "--calibration",
+        type=parse_window,
+        default=None,
+        metavar="START:END",
+        help="a time window (s) when the person stood upright",
+    )
+    p.add_argument(
+        "--config", type=Path, default=None, help="settings TOML (patient profile, analysis)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = _options(args)
+    show = not args.no_progress and sys.stderr.isatty()
+    with tqdm(
+        total=None, unit=" samples", unit_scale=True, disable=not show, desc="analyse"
+    ) as bar:
+        summary = analyze_recording(args.recording, args.out, options, progress=bar.update)
+    print(_brief(summary, args.out))
+    return 0
+
+
+def _options(args: argparse.Namespace) -> AnalyzeOptions:
+    """The analysis options: the settings file (validated once), then the command line."""
+    settings = load_settings(args.config)
+    pipeline = settings.analysis.processing
+    if args.calibration is not None:
+        pipeline = dataclasses.replace(pipeline, calibration_window_s=args.calibration)
+    timeline_hz = settings.analysis.timeline_hz if args.timeline_hz is None else args.timeline_hz
+    return AnalyzeOptions(
+        zones=settings.patient.clinical_profile().flexion_zones(),
+        timeline_hz=timeline_hz,
+        settings=pipeline,
+        recording=RecordingOptions(
+            acc_unit=args.acc_unit, gyr_unit=args.gyr_unit, rate_hz=args.rate
+        ),
+    )
+
+
+def _brief(summary: dict[str, Any], out: Path) -> str:
+    hours = summary["duration_s"] / 3600
+    post = summary["posture_s"]
+    parts = ", ".join(f"{k} {v / 60:.1f} min" for k, v in post.items() if v > 0)
+    return (
+        f"analysed {summary['samples']} samples "
+        f"({hours:.2f} h at {summary['sample_rate_hz']:g} Hz) "
+        f"into {out}\n  {parts}\n  steps {summary['steps']}, longest sitting bout "
+        f"{summary['longest_sitting_bout_s'] / 60:.1f} min, gaps {len(summary['gaps'])}\n"
+        f"  summary: {json.dumps({'wear_s': summary['wear_s'], 'walking_s': summary['walking_s']})}"
+    )

@@ -1,0 +1,134 @@
+"""The settings tree: one frozen dataclass per TOML table.
+
+Loaded and validated once at start-up by :func:`spinewatch.config.load_settings`;
+every field has a default, so no file at all is a valid configuration. Units
+are in the field names; ranges, units and help are in the field metadata,
+which the loader enforces and ``spinewatch config defaults`` prints.
+
+Other parts of the project add their sections here as frozen dataclasses;
+the loader needs no change for that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from processing.pipeline import PipelineSettings
+from processing.profile import ClinicalProfile
+from spinewatch.errors import ConfigError
+from spinewatch.profiles import load_profile
+
+ExerciseName = Literal[
+    "pelvic_tilt",
+    "bridge",
+    "cat_camel",
+    "bird_dog",
+    "sit_to_stand",
+    "standing_back_extension",
+    "prone_press_up",
+    "knee_to_chest",
+    "walking",
+    "abdominal_bracing",
+]
+
+PATIENT_ID_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+
+
+def _meta(text: str, unit: str = "", **limits: Any) -> dict[str, Any]:
+    return {"help": text, "unit": unit, **limits}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExercisePrescription:
+    """One exercise of the home programme, as the therapist prescribed it."""
+
+    exercise: ExerciseName = field(metadata=_meta("the exercise"))
+    sets: int = field(default=1, metadata=_meta("sets per session", min=1, max=20))
+    reps: int | None = field(default=None, metadata=_meta("repetitions per set", min=1, max=200))
+    hold_s: float | None = field(
+        default=None, metadata=_meta("hold time of each repetition", "s", gt=0, max=3600)
+    )
+    days_per_week: int = field(default=7, metadata=_meta("sessions per week", min=1, max=7))
+
+    def __post_init__(self) -> None:
+        # Without reps or a hold time there is nothing to compare the session to.
+        if self.reps is None and self.hold_s is None:
+            raise ConfigError("give reps, hold_s or both", where="reps")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatientSettings:
+    """Who is monitored and under which clinical profile."""
+
+    id: str = field(
+        default="demo-patient",
+        metadata=_meta(
+            "pseudonymous patient id (never a name): letters, digits, _ . -",
+            pattern=PATIENT_ID_PATTERN,
+            pattern_help="1 to 64 letters, digits, '_', '.' or '-'",
+        ),
+    )
+    profile: str = field(
+        default="fusion_weeks_0_6",
+        metadata=_meta("name of a shipped clinical profile, or the path of a profile .toml file"),
+    )
+    surgery_date: dt.date | None = field(
+        default=None, metadata=_meta("date of surgery, YYYY-MM-DD")
+    )
+    overrides: Mapping[str, bool | int | float | str] = field(
+        default_factory=lambda: types.MappingProxyType({}),
+        metadata=_meta("the therapist's changes to the profile: profile key = value"),
+    )
+    prescription: tuple[ExercisePrescription, ...] = field(
+        default=(), metadata=_meta("the home exercise programme, one table per exercise")
+    )
+
+    def __post_init__(self) -> None:
+        # Validated here, once, so that a bad override fails at start-up with its key.
+        self.clinical_profile()
+
+    def clinical_profile(self) -> ClinicalProfile:
+        """The patient's profile with the therapist's overrides applied."""
+        return load_profile(self.profile, self.overrides)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalysisSettings:
+    """How recordings and live data are analysed."""
+
+    timeline_hz: float = field(
+        default=10.0,
+        metadata=_meta(
+            "rate of the stored trunk-angle timeline; 0 keeps every sample", "Hz", min=0, max=1000
+        ),
+    )
+    processing: PipelineSettings = field(default_factory=PipelineSettings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PathsSettings:
+    """Where spinewatch keeps its files."""
+
+    data_dir: Path = field(
+        default=Path("~/.local/share/spinewatch"),
+        metadata=_meta("directory for recordings and results; ~ is the home directory"),
+    )
+
+    @property
+    def data_path(self) -> Path:
+        """``data_dir`` with ``~`` expanded."""
+        return self.data_dir.expanduser()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """All of spinewatch's settings."""
+
+    patient: PatientSettings = field(default_factory=PatientSettings)
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    paths: PathsSettings = field(default_factory=PathsSettings)
