@@ -36,6 +36,8 @@ class Features:
             vertical velocity, m²/s³, shape (N, 3); its mean over walking
             points backward (see :mod:`processing.mounting`).
         motion_rads: smoothed angular speed, rad/s, shape (N,).
+        tilt_rads: smoothed rate of tilting (angular rate about horizontal axes, so
+            turning does not count), rad/s, shape (N,).
         horiz_power: squared band-passed horizontal acceleration, m²/s⁴, shape (N,).
         vel_power: squared vertical velocity, m²/s², shape (N,).
     """
@@ -44,6 +46,7 @@ class Features:
     vert_acc_mps2: FloatArray
     pendulum: FloatArray
     motion_rads: FloatArray
+    tilt_rads: FloatArray
     horiz_power: FloatArray
     vel_power: FloatArray
 
@@ -62,6 +65,7 @@ class FeatureExtractor:
         self._v_state = np.zeros(1)
         self._motion_alpha = float(1.0 - np.exp(-1.0 / (sample_rate_hz * MOTION_SMOOTHING_S)))
         self._motion_state = np.zeros(1)
+        self._tilt_state = np.zeros(1)
 
     def update(self, quat: FloatArray, acc_mps2: FloatArray, gyr_rads: FloatArray) -> Features:
         """Features for quaternions (N, 4), specific force (N, 3) m/s² and rates (N, 3) rad/s."""
@@ -76,7 +80,13 @@ class FeatureExtractor:
         motion, self._motion_state = _one_pole(
             speed * self._motion_alpha, 1.0 - self._motion_alpha, 1.0, self._motion_state
         )
-        return Features(up, bv, bh * vel[:, None], motion, np.einsum("ij,ij->i", bh, bh), vel * vel)
+        yaw = np.einsum("ij,ij->i", gyr_rads, up)
+        tilt_speed = np.sqrt(np.maximum(speed * speed - yaw * yaw, 0.0))
+        tilt, self._tilt_state = _one_pole(
+            tilt_speed * self._motion_alpha, 1.0 - self._motion_alpha, 1.0, self._tilt_state
+        )
+        hpow = np.einsum("ij,ij->i", bh, bh)
+        return Features(up, bv, bh * vel[:, None], motion, tilt, hpow, vel * vel)
 
 
 def _one_pole(

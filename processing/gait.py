@@ -37,6 +37,10 @@ class GaitSettings:
             (cadence 40–200 steps/min).
         max_interval_ratio: consecutive step intervals may differ by this factor.
         min_run_steps: steps in a regular run before it counts as walking.
+        max_tilt_change_deg: the trunk's attitude at two consecutive foot contacts
+            differs by less than this in walking (a belt-worn phone rocks up to about
+            20° between left and right steps); a sit-to-stand set, whose peaks come
+            alternately leaning forward and upright, differs by more.
     """
 
     min_peak_mps2: float = field(default=0.25, metadata={"min": 0.0, "unit": "m/s²"})
@@ -44,9 +48,12 @@ class GaitSettings:
     envelope_s: float = field(default=2.0, metadata={"min": 0.1, "unit": "s"})
     peak_halfwidth_s: float = field(default=0.2, metadata={"min": 0.05, "unit": "s"})
     min_step_interval_s: float = field(default=0.3, metadata={"min": 0.1, "unit": "s"})
-    max_step_interval_s: float = field(default=1.5, metadata={"min": 0.3, "unit": "s"})
+    max_step_interval_s: float = field(default=1.25, metadata={"min": 0.3, "unit": "s"})
     max_interval_ratio: float = field(default=1.6, metadata={"min": 1.0})
     min_run_steps: int = field(default=4, metadata={"min": 2})
+    max_tilt_change_deg: float = field(
+        default=25.0, metadata={"min": 1.0, "max": 180.0, "unit": "°"}
+    )
 
     def __post_init__(self) -> None:
         if self.min_step_interval_s >= self.max_step_interval_s:
@@ -91,27 +98,43 @@ class StepDetector:
         # The last 2r samples (and thresholds) before _n_seen: context for peaks near a chunk edge.
         self._tail = np.empty(0)
         self._tail_thr = np.empty(0)
+        self._tail_up = np.empty((0, 3))
+        self._cos_tilt = float(np.cos(np.radians(settings.max_tilt_change_deg)))
+        self._run_up: FloatArray = np.zeros(3)  # attitude at the run's last step
         self._gaps: list[int] = []  # global indices of samples that follow a gap, not yet passed
         self._run: list[int] = []  # peaks of the current run (global indices)
         self._confirmed = False
         self._bouts: list[tuple[int, int]] = []  # closed walking bouts [start, end)
 
-    def update(self, vert_acc_mps2: FloatArray, gap_before: np.ndarray | None = None) -> GaitResult:
-        """Feed band-passed vertical acceleration (N,) m/s²; ``gap_before`` (N,) marks gaps."""
+    def update(
+        self,
+        vert_acc_mps2: FloatArray,
+        gap_before: np.ndarray | None = None,
+        up_s: FloatArray | None = None,
+    ) -> GaitResult:
+        """Feed band-passed vertical acceleration (N,) m/s².
+
+        ``gap_before`` (N,) marks samples that follow a gap; ``up_s`` (N, 3), earth-up
+        seen from the sensor, lets runs whose attitude jumps between steps be rejected.
+        """
         x = np.asarray(vert_acc_mps2, dtype=np.float64)
+        up = np.tile([0.0, 0.0, 1.0], (len(x), 1)) if up_s is None else up_s
         thr = self._threshold(x)
         if gap_before is not None:
             self._gaps += [int(i) + self._n_seen for i in np.flatnonzero(gap_before)]
         full = np.concatenate([self._tail, x])
         full_thr = np.concatenate([self._tail_thr, thr])
+        full_up = np.concatenate([self._tail_up, up])
         base = self._n_seen - len(self._tail)
         # The first r positions of the context were judged by the previous call.
         first = 0 if self._n_seen == 0 else self._r
         peaks = self._peaks(full, full_thr, base, first)
+        ups = [full_up[p - base] for p in peaks]
         self._n_seen += len(x)
         keep = min(2 * self._r, len(full))
         self._tail, self._tail_thr = full[len(full) - keep :], full_thr[len(full) - keep :]
-        steps = self._advance(peaks, known_until=self._n_seen - self._r)
+        self._tail_up = full_up[len(full) - keep :]
+        steps = self._advance(peaks, ups, known_until=self._n_seen - self._r)
         return GaitResult(np.asarray(steps, dtype=np.int64), self._decided())
 
     def finish(self) -> GaitResult:
@@ -121,7 +144,9 @@ class StepDetector:
         full_thr = np.concatenate([self._tail_thr, np.full(r, np.inf)])
         base = self._n_seen - len(self._tail)
         first = 0 if self._n_seen <= len(self._tail) else r
-        steps = self._advance(self._peaks(full, full_thr, base, first), known_until=self._n_seen)
+        peaks = self._peaks(full, full_thr, base, first)
+        ups = [self._tail_up[p - base] for p in peaks]
+        steps = self._advance(peaks, ups, known_until=self._n_seen)
         self._close_run()
         return GaitResult(np.asarray(steps, dtype=np.int64), self._n_seen)
 
@@ -163,30 +188,37 @@ class StepDetector:
         r = self._r
         if len(full) < 2 * r + 1:
             return []
-        w = sliding_window_view(full, 2 * r + 1)
-        centre = w[:, r]
-        ok = (centre > w[:, :r].max(axis=1)) & (centre >= w[:, r + 1 :].max(axis=1))
-        ok &= centre > thr[r : len(full) - r]
-        pos = np.flatnonzero(ok) + r
+        centre = full[r : len(full) - r]
+        # Only local maxima above threshold can be peaks: check the full window for those alone.
+        cand = (centre > thr[r : len(full) - r]) & (centre > full[r - 1 : len(full) - r - 1])
+        cand &= centre >= full[r + 1 : len(full) - r + 1]
+        pos = np.flatnonzero(cand)
+        if len(pos):
+            w = sliding_window_view(full, 2 * r + 1)[pos]
+            ok = (w[:, r] > w[:, :r].max(axis=1)) & (w[:, r] >= w[:, r + 1 :].max(axis=1))
+            pos = pos[ok]
+        pos = pos + r
         return [int(p) + base for p in pos if p >= first]
 
-    def _advance(self, peaks: list[int], known_until: int) -> list[int]:
-        """Run logic over new peaks; returns newly confirmed steps."""
+    def _advance(self, peaks: list[int], ups: list[FloatArray], known_until: int) -> list[int]:
+        """Run logic over new peaks (with the attitude at each); returns newly confirmed steps."""
         steps: list[int] = []
         s = self.settings
-        for p in peaks:
+        for p, up in zip(peaks, ups, strict=True):
             if self._run:
                 last = self._run[-1]
                 interval = p - last
                 if interval < self._min_gap:
                     continue  # a second bump within one step is not a new foot contact
                 regular = interval <= self._max_gap and not any(last < g <= p for g in self._gaps)
+                regular = regular and float(np.dot(up, self._run_up)) >= self._cos_tilt
                 if regular and len(self._run) >= 2:
                     ratio = interval / (last - self._run[-2])
                     regular = 1.0 / s.max_interval_ratio <= ratio <= s.max_interval_ratio
                 if not regular:
                     self._close_run()
             self._run.append(p)
+            self._run_up = up
             if self._confirmed:
                 steps.append(p)
             elif len(self._run) >= s.min_run_steps:
@@ -198,11 +230,17 @@ class StepDetector:
 
     def _bout_start(self) -> int:
         half = (self._run[1] - self._run[0]) // 2 if len(self._run) > 1 else 0
-        return max(0, self._run[0] - half)
+        start = max(0, self._run[0] - half)
+        # A bout never reaches back across a gap: nothing is known of the time in between.
+        before = [g for g in self._gaps if g <= self._run[0]]
+        return max(start, before[-1]) if before else start
 
     def _close_run(self) -> None:
         if self._confirmed:
-            half = (self._run[-1] - self._run[-2]) // 2 if len(self._run) > 1 else 0
-            self._bouts.append((self._bout_start(), self._run[-1] + half + 1))
+            last = self._run[-1]
+            half = (last - self._run[-2]) // 2 if len(self._run) > 1 else 0
+            end = last + half + 1
+            after = [g for g in self._gaps if g > last]
+            self._bouts.append((self._bout_start(), min([end, *after])))
         self._run = []
         self._confirmed = False

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from processing.types import FloatArray
+from processing.types import BoolArray, FloatArray
 from spinewatch.errors import InputDataError
 
 
@@ -128,7 +128,7 @@ def mounting_from_walking(
 # A sample is still enough to show the posture's up direction below this angular speed.
 STILL_RADS = 0.3
 # Samples within this angle of each other belong to the same still posture.
-CLUSTER_DEG = 10.0
+CLUSTER_DEG = 4.0
 # Trunk tilts this far from upright (but short of lying), while moving, are bends and
 # transitions, and those go forward; still tilts are left out, since sitting tilts the pelvis back.
 BEND_RANGE_DEG = (12.0, 75.0)
@@ -189,3 +189,59 @@ def forward_from_bends(
     if norm < 1e-9:
         return any_perpendicular(up), 0.0
     return mean / norm, norm
+
+
+# Standing reference: still samples within this time of a walking bout, within this angle of
+# the walking axis, at least this long in all.
+STANDING_NEAR_WALK_S = 60.0
+STANDING_MAX_DEG = 12.0
+# Tilting this fast between walking and a still moment (sitting down, bending; turning on
+# the spot does not tilt) means that moment is not the standing the walk ended in.
+TRANSITION_RADS = 0.4
+STANDING_STILL_RADS = 0.1
+STANDING_MIN_S = 2.0
+
+
+def standing_samples(
+    up_s: FloatArray,
+    motion_rads: FloatArray,
+    tilt_rads: FloatArray,
+    walking: BoolArray,
+    walk_up: FloatArray,
+    rate_hz: float,
+) -> BoolArray:
+    """Quiet standing next to walking: the samples that show the person's upright posture.
+
+    Walking leans the pelvis forward by a few degrees; the person's upright
+    posture is how they stand. People stand still just before and after they
+    walk, so still, near-upright samples within ``STANDING_NEAR_WALK_S`` of a
+    walking bout are taken as standing.
+
+    Args:
+        up_s: earth-up seen from the sensor, shape (N, 3).
+        motion_rads: angular speed, rad/s, shape (N,).
+        tilt_rads: tilting speed (turns left out), rad/s, shape (N,).
+        walking: walking status, shape (N,).
+        walk_up: the up axis found while walking, shape (3,).
+        rate_hz: sample rate, Hz.
+
+    Returns:
+        Which samples are quiet standing, shape (N,).
+    """
+    n = len(walking)
+    near = round(STANDING_NEAR_WALK_S * rate_hz)
+    idx = np.arange(n)
+    moved = tilt_rads > TRANSITION_RADS
+    # After walking: the last walking sample is recent and nothing moved fast since.
+    last_walk = np.maximum.accumulate(np.where(walking, idx, -1))
+    last_move = np.maximum.accumulate(np.where(moved & ~walking, idx, -1))
+    after = (last_walk >= 0) & (idx - last_walk <= near) & (last_move < last_walk)
+    # Before walking: the same, looking forward to the next walking sample.
+    big = n + near + 1
+    next_walk = np.minimum.accumulate(np.where(walking, idx, big)[::-1])[::-1]
+    next_move = np.minimum.accumulate(np.where(moved & ~walking, idx, big)[::-1])[::-1]
+    before = (next_walk < n) & (next_walk - idx <= near) & (next_move > next_walk)
+    upright = (up_s @ walk_up) > np.cos(np.radians(STANDING_MAX_DEG))
+    still = motion_rads < STANDING_STILL_RADS
+    sel: BoolArray = (after | before) & ~walking & upright & still
+    return sel

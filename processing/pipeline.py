@@ -19,15 +19,16 @@ from processing.buffer import ColumnBuffer
 from processing.features import FeatureExtractor
 from processing.gait import GaitSettings, StepDetector
 from processing.mounting import (
+    STANDING_MIN_S,
     Mounting,
     MountingSettings,
     dominant_up,
     forward_from_bends,
-    forward_from_pendulum,
-    mounting_from_walking,
+    standing_samples,
 )
 from processing.orientation import OrientationEstimator, OrientationSettings
 from processing.posture import PostureClassifier, PostureSettings, _run_lengths
+from processing.reference import AxisSums, UprightRefiner
 from processing.types import BoolArray, FloatArray, ImuSamples
 from spinewatch.errors import InputDataError
 
@@ -90,22 +91,11 @@ _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
     "quat": ((4,), np.float64),
     "up": ((3,), np.float64),
     "motion": ((), np.float64),
+    "tilt": ((), np.float64),
     "pend": ((3,), np.float64),
     "hpow": ((), np.float64),
     "vpow": ((), np.float64),
 }
-
-
-@dataclass(slots=True)
-class _WalkSums:
-    """Sums over walking samples, for a mounting estimate."""
-
-    n: int = 0
-    first: int = -1
-    up: FloatArray = field(default_factory=lambda: np.zeros(3))
-    pend: FloatArray = field(default_factory=lambda: np.zeros(3))
-    hpow: float = 0.0
-    vpow: float = 0.0
 
 
 class Analyzer:
@@ -120,12 +110,17 @@ class Analyzer:
         self._posture = PostureClassifier(settings.posture, sample_rate_hz)
         self._buf = ColumnBuffer(_COLUMNS)
         self._calib_n = round(settings.mounting.calibration_walk_s * sample_rate_hz)
+        self._grid = max(1, round(sample_rate_hz))
         self._nonwear_n = round(settings.posture.nonwear_min_s * sample_rate_hz)
         self._mounting: Mounting | None = None
         self._pending_from: int | None = 0  # results wait for a mounting from here
         self._scan = 0  # walking scanned for a mounting up to here
-        self._sums = _WalkSums()
+        self._sums = AxisSums()  # the walking block being gathered (calibration, remount check)
+        self._refiner: UprightRefiner | None = None
+        self._refined_to = 0
+        self._seeds: dict[int, AxisSums] = {}  # what each new mounting was found from, by index
         self._still_run = 0
+        self._back_on: list[int] = []  # where the sensor moved again after non-wear
         self._done = 0  # results emitted up to here
         self._todo: list[MountingChange] = []  # changes not yet reached by the results
         self.mountings: list[MountingChange] = []
@@ -147,12 +142,13 @@ class Analyzer:
             quat=o.quat,
             up=f.up_s,
             motion=f.motion_rads,
+            tilt=f.tilt_rads,
             pend=f.pendulum,
             hpow=f.horiz_power,
             vpow=f.vel_power,
         )
         self._watch_nonwear(start, f.motion_rads)
-        g = self._steps.update(f.vert_acc_mps2, gap_before)
+        g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
         return self._advance(g.decided_until, g.step_index, final=False)
 
     def finish(self) -> AnalysisChunk:
@@ -168,10 +164,7 @@ class Analyzer:
         prev = np.concatenate([[self._still_run], run[:-1]])
         back_on = np.flatnonzero((run == 0) & (prev >= self._nonwear_n))
         self._still_run = int(run[-1])
-        if len(back_on) and self._mounting is not None and self._pending_from is None:
-            self._pending_from = start + int(back_on[0])
-            self._scan = max(self._scan, self._pending_from)
-            self._sums = _WalkSums()
+        self._back_on += [start + int(i) for i in back_on]
 
     def _advance(self, decided: int, step_index: np.ndarray, final: bool) -> AnalysisChunk:
         changes: list[MountingChange] = []
@@ -188,59 +181,97 @@ class Analyzer:
         return out
 
     def _scan_walking(self, stop: int, final: bool, changes: list[MountingChange]) -> None:
-        """Look for a complete block of walking in ``[scan, stop)`` to set or check the mounting."""
+        """Gather walking in ``[scan, stop)`` to find the mounting, or to check it."""
         while self._scan < stop:
             a = self._scan
+            if self._back_on and self._back_on[0] <= a:
+                self._sensor_back_on(self._back_on.pop(0))
+                continue
+            if self._back_on:
+                stop_here = min(stop, self._back_on[0])
+                if stop_here < stop:
+                    self._scan_walking(stop_here, False, changes)
+                    continue
             walk = self._steps.walking_mask(a, stop)
-            cum = np.cumsum(walk) + self._sums.n
-            hit = np.flatnonzero(cum >= self._calib_n)
-            b = a + int(hit[0]) + 1 if len(hit) else stop
-            self._accumulate(a, b, walk[: b - a])
+            if self._pending_from is not None:
+                # While waiting, look again once a second (on a fixed grid of samples, so
+                # that the answer does not depend on how the stream was chunked).
+                b = min(stop, (a // self._grid + 1) * self._grid)
+            else:
+                hit = np.flatnonzero(np.cumsum(walk) + self._sums.n_walk >= self._calib_n)
+                b = a + int(hit[0]) + 1 if len(hit) else stop
+            g = self._buf.get
+            self._sums.add_walking(
+                a, walk[: b - a], g("up", a, b), g("pend", a, b), g("hpow", a, b), g("vpow", a, b)
+            )
             self._scan = b
-            if self._sums.n >= self._calib_n:
-                self._block_complete(changes)
-                self._sums = _WalkSums()
-        if self._pending_from is not None:
-            t = (
-                self._buf.get("t", self._pending_from, self._pending_from + 1)[0]
-                if self._buf.stop > self._pending_from
-                else None
-            )
-            t_now = self._buf.get("t", stop - 1, stop)[0] if stop > self._buf.start else None
-            timed_out = (
-                t is not None
-                and t_now is not None
-                and t_now - t > self.settings.mounting.max_pending_s
-            )
-            if (timed_out or final) and stop > self._pending_from:
-                self._fallback(stop, changes)
+            if self._pending_from is not None:
+                if b % self._grid == 0 and self._sums.n_walk >= self._calib_n:
+                    self._try_calibrate(b, changes, standing_needed=True)
+            elif self._sums.n_walk >= self._calib_n:
+                self._check_block(changes)
+                self._sums = AxisSums()
+        if self._pending_from is not None and stop > self._pending_from:
+            t0 = float(self._buf.get("t", self._pending_from, self._pending_from + 1)[0])
+            t_now = float(self._buf.get("t", stop - 1, stop)[0])
+            if final or t_now - t0 > self.settings.mounting.max_pending_s:
+                if self._sums.n_walk >= self._calib_n:
+                    self._try_calibrate(stop, changes, standing_needed=False)
+                if self._pending_from is not None:
+                    self._fallback(stop, changes)
 
-    def _accumulate(self, a: int, b: int, walk: BoolArray) -> None:
-        if not walk.any():
-            return
-        s = self._sums
-        if s.first < 0:
-            s.first = a + int(np.argmax(walk))
-        s.n += int(walk.sum())
-        s.up = s.up + self._buf.get("up", a, b)[walk].sum(axis=0)
-        s.pend = s.pend + self._buf.get("pend", a, b)[walk].sum(axis=0)
-        s.hpow += float(self._buf.get("hpow", a, b)[walk].sum())
-        s.vpow += float(self._buf.get("vpow", a, b)[walk].sum())
+    def _sensor_back_on(self, index: int) -> None:
+        """The sensor moves again after non-wear: it may sit differently now.
 
-    def _block_complete(self, changes: list[MountingChange]) -> None:
+        Results from here wait until walking tells the new mounting (or the
+        old one is kept when none comes in time). Before the first mounting
+        is known, only the walking gathered before the removal is forgotten.
+        """
+        self._sums = AxisSums()
+        if self._pending_from is None:
+            self._pending_from = index
+
+    def _try_calibrate(self, b: int, changes: list[MountingChange], standing_needed: bool) -> None:
+        """Set the mounting from the walking gathered so far and the standing next to it.
+
+        Walking alone can mislead (stairs lean the pelvis forward), so while
+        there is time the mounting waits for quiet standing next to walking,
+        unless a calibration window gives the up axis.
+        """
         s = self._sums
         ms = self.settings.mounting
-        new = mounting_from_walking(s.up, s.pend, s.hpow, s.vpow, ms)
+        a = self._pending_from if self._pending_from is not None else self._buf.start
         window = self._calibration_up()
-        if window is not None:
-            fwd, corr = forward_from_pendulum(window, s.pend, s.hpow, s.vpow)
-            new = Mounting(window, fwd, "calibration", corr)
-        if self._pending_from is not None:
-            self._set_mounting(self._pending_from, new, changes)
-            self._pending_from = None
-        elif self._mounting is not None and self._mounting.up_angle_deg(new.up) > ms.remount_deg:
-            # The sensor moved on the body: from this walking block on, use the new axes.
-            self._set_mounting(max(s.first, self._done), new, changes)
+        walk_up = s.mounting(ms, self.sample_rate_hz).up
+        g = self._buf.get
+        stand = standing_samples(
+            g("up", a, b),
+            g("motion", a, b),
+            g("tilt", a, b),
+            self._steps.walking_mask(a, b),
+            walk_up,
+            self.sample_rate_hz,
+        )
+        if (
+            standing_needed
+            and window is None
+            and stand.sum() < STANDING_MIN_S * self.sample_rate_hz
+        ):
+            return
+        seed = AxisSums(s.n_walk, s.first_walk, s.up_walk, s.pend, s.hpow, s.vpow)
+        seed.add_standing(stand, g("up", a, b))
+        self._set_mounting(a, seed.mounting(ms, self.sample_rate_hz, window), changes, seed=seed)
+        self._pending_from = None
+        self._sums = AxisSums()
+
+    def _check_block(self, changes: list[MountingChange]) -> None:
+        """A block of walking after the mounting was set: has the sensor moved on the body?"""
+        s = self._sums
+        ms = self.settings.mounting
+        new = s.mounting(ms, self.sample_rate_hz)
+        if self._mounting is not None and self._mounting.up_angle_deg(new.up) > ms.remount_deg:
+            # From this walking block on, use the new axes.
+            self._set_mounting(max(s.first_walk, self._done), new, changes, seed=s)
 
     def _calibration_up(self) -> FloatArray | None:
         win = self.settings.calibration_window_s
@@ -273,13 +304,26 @@ class Analyzer:
         self._set_mounting(start, new, changes)
         self._pending_from = None
 
-    def _set_mounting(self, index: int, mounting: Mounting, changes: list[MountingChange]) -> None:
-        if not (self._buf.start <= index < self._buf.stop):
+    def _set_mounting(
+        self,
+        index: int,
+        mounting: Mounting,
+        changes: list[MountingChange],
+        seed: AxisSums | None = None,
+    ) -> None:
+        if not (self._buf.start <= index <= self._buf.stop) or self._buf.stop == 0:
             raise InputDataError("internal: mounting change outside the buffer", value=index)
-        change = MountingChange(index, float(self._buf.get("t", index, index + 1)[0]), mounting)
+        if index < self._buf.stop:
+            t = float(self._buf.get("t", index, index + 1)[0])
+        else:  # from the next sample on, not yet received
+            t = float(self._buf.get("t", index - 1, index)[0]) + 1.0 / self.sample_rate_hz
+        change = MountingChange(index, t, mounting)
         changes.append(change)
         self.mountings.append(change)
         self._todo.append(change)
+        self._todo.sort(key=lambda c: c.index)
+        if seed is not None:
+            self._seeds[index] = seed
 
     def _finalise(
         self, a: int, b: int, changes: list[MountingChange], steps_t: list[float]
@@ -289,14 +333,48 @@ class Analyzer:
         lo = a
         while lo < b:
             while self._todo and self._todo[0].index <= lo:
-                self._mounting = self._todo.pop(0).mounting
-            hi = min([c.index for c in self._todo if c.index > lo] + [b])
+                change = self._todo.pop(0)
+                self._mounting = change.mounting
+                seed = self._seeds.pop(change.index, None)
+                if seed is not None:
+                    self._refiner = UprightRefiner(
+                        self.settings.mounting, self.sample_rate_hz, seed
+                    )
+                    self._refined_to = change.index
             if self._mounting is None:
                 break  # nothing can be said before a mounting is known
+            hi = min([c.index for c in self._todo if c.index > lo] + [b])
+            hi = self._refine(lo, hi, changes)
             parts.append(self._results(lo, hi))
             lo = hi
         self._done = lo
         return self._emit(a, parts, steps_t, changes)
+
+    def _refine(self, lo: int, hi: int, changes: list[MountingChange]) -> int:
+        """Let the upright reference learn from ``[lo, hi)``; returns where results must pause."""
+        if self._refiner is None or self._mounting is None or self._refined_to >= hi:
+            return hi
+        a = max(lo, self._refined_to)
+        g = self._buf.get
+        due = self._refiner.scan(
+            a,
+            self._mounting,
+            g("up", a, hi),
+            g("motion", a, hi),
+            g("tilt", a, hi),
+            self._steps.walking_mask(a, hi),
+            g("pend", a, hi),
+            g("hpow", a, hi),
+            g("vpow", a, hi),
+        )
+        self._refined_to = hi if due is None else due
+        if due is None:
+            return hi
+        new = self._refiner.refined(self._mounting)
+        if new is None:
+            return hi
+        self._set_mounting(due, new, changes)
+        return due if due > lo else hi
 
     def _results(self, a: int, b: int) -> tuple[FloatArray, ...]:
         if self._mounting is None:
@@ -305,7 +383,11 @@ class Analyzer:
         ang = trunk_angles(up, self._mounting)
         walking = self._steps.walking_mask(a, b)
         posture = self._posture.update(
-            ang.flexion_deg, ang.inclination_deg, self._buf.get("motion", a, b), walking
+            ang.flexion_deg,
+            ang.inclination_deg,
+            self._buf.get("motion", a, b),
+            self._buf.get("tilt", a, b),
+            walking,
         )
         return (
             self._buf.get("t", a, b).copy(),

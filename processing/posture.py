@@ -25,20 +25,25 @@ class PostureSettings:
 
     Attributes:
         lying_enter_deg, lying_exit_deg: trunk inclination that starts and ends lying.
+        lying_min_s: a trunk inclined forward (face down) past ``lying_enter_deg``
+            stays there this long before it is lying; until then it is a deep bend
+            ("other"). On the back or the side it is lying at once: nobody bends that way.
         sitting_enter_deg, sitting_exit_deg: backward pelvic tilt (negative
             flexion) that starts and ends sitting.
         bend_deg: forward flexion beyond which an upright person is bending ("other").
-        dynamic_rads: angular speed above which a non-walking person is moving ("other").
+        dynamic_rads: tilting speed (turning on the spot left out) above which a
+            non-walking person is moving between postures or bending ("other").
         nonwear_motion_rads: angular speed below which the sensor is perfectly still.
         nonwear_min_s: stillness needed before the sensor counts as not worn.
     """
 
     lying_enter_deg: float = field(default=55.0, metadata={"min": 20.0, "max": 90.0, "unit": "°"})
     lying_exit_deg: float = field(default=45.0, metadata={"min": 10.0, "max": 90.0, "unit": "°"})
-    sitting_enter_deg: float = field(default=8.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
-    sitting_exit_deg: float = field(default=5.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
-    bend_deg: float = field(default=30.0, metadata={"min": 5.0, "max": 120.0, "unit": "°"})
-    dynamic_rads: float = field(default=0.8, metadata={"min": 0.05, "unit": "rad/s"})
+    lying_min_s: float = field(default=5.0, metadata={"min": 0.0, "max": 120.0, "unit": "s"})
+    sitting_enter_deg: float = field(default=10.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
+    sitting_exit_deg: float = field(default=7.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
+    bend_deg: float = field(default=20.0, metadata={"min": 5.0, "max": 120.0, "unit": "°"})
+    dynamic_rads: float = field(default=0.3, metadata={"min": 0.05, "unit": "rad/s"})
     nonwear_motion_rads: float = field(default=0.012, metadata={"min": 0.0, "unit": "rad/s"})
     nonwear_min_s: float = field(default=600.0, metadata={"min": 10.0, "unit": "s"})
 
@@ -48,6 +53,7 @@ class PostureState:
     """What the classifier remembers between chunks."""
 
     lying: bool = False
+    face_down_samples: int = 0
     sitting: bool = False
     still_samples: int = 0
 
@@ -79,20 +85,27 @@ class PostureClassifier:
         self.settings = settings
         self.state = PostureState()
         self._nonwear_samples = round(settings.nonwear_min_s * sample_rate_hz)
+        self._lying_samples = round(settings.lying_min_s * sample_rate_hz)
 
     def update(
         self,
         flexion_deg: FloatArray,
         inclination_deg: FloatArray,
         motion_rads: FloatArray,
+        tilt_rads: FloatArray,
         walking: BoolArray,
     ) -> np.ndarray:
         """Posture codes (int8 values of :class:`Posture`), shape (N,); inputs are shape (N,)."""
         s = self.settings
         st = self.state
-        lying, st.lying = hysteresis(
-            inclination_deg > s.lying_enter_deg, inclination_deg < s.lying_exit_deg, st.lying
-        )
+        inclined = inclination_deg > s.lying_enter_deg
+        face_down = inclined & (flexion_deg > s.lying_exit_deg)
+        run = _run_lengths(face_down, st.face_down_samples)
+        st.face_down_samples = int(run[-1]) if len(run) else st.face_down_samples
+        # Face down, lying starts once the trunk has stayed there long enough (a deep bend
+        # does not); on the back or side at once. It ends when the trunk comes back up.
+        enter = (inclined & ~face_down) | (run >= max(1, self._lying_samples))
+        lying, st.lying = hysteresis(enter, inclination_deg < s.lying_exit_deg, st.lying)
         sitting, st.sitting = hysteresis(
             flexion_deg < -s.sitting_enter_deg, flexion_deg > -s.sitting_exit_deg, st.sitting
         )
@@ -103,7 +116,7 @@ class PostureClassifier:
 
         out = np.full(len(flexion_deg), Posture.STANDING, dtype=np.int8)
         out[sitting] = Posture.SITTING
-        moving = (motion_rads > s.dynamic_rads) | (flexion_deg > s.bend_deg)
+        moving = (tilt_rads > s.dynamic_rads) | (flexion_deg > s.bend_deg) | inclined
         out[moving] = Posture.OTHER
         out[walking] = Posture.WALKING
         out[lying] = Posture.LYING

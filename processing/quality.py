@@ -316,8 +316,9 @@ def find_saturation(
     acc = np.abs(_check_xyz("acc_mps2", acc_mps2))
     gyr = np.abs(_check_xyz("gyr_rads", gyr_rads))
     if acc.shape[0] != gyr.shape[0]:
-        raise InputDataError("acc_mps2 and gyr_rads must have the same length",
-                             value=(acc.shape[0], gyr.shape[0]))
+        raise InputDataError(
+            "acc_mps2 and gyr_rads must have the same length", value=(acc.shape[0], gyr.shape[0])
+        )
     n = acc.shape[0]
     flags: list[BoolArray] = []
     flag: BoolArray
@@ -361,8 +362,10 @@ class SaturationDetector:
         acc = np.abs(_check_xyz("acc_mps2", acc_mps2))
         gyr = np.abs(_check_xyz("gyr_rads", gyr_rads))
         if acc.shape[0] != gyr.shape[0]:
-            raise InputDataError("acc_mps2 and gyr_rads must have the same length",
-                                 value=(acc.shape[0], gyr.shape[0]))
+            raise InputDataError(
+                "acc_mps2 and gyr_rads must have the same length",
+                value=(acc.shape[0], gyr.shape[0]),
+            )
         n = acc.shape[0]
         if n == 0:
             return self._emit(0)

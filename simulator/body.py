@@ -36,9 +36,10 @@ class Person:
         stand = float(rng.uniform(0.86, 0.98))
         # Hip centre while seated: seat height plus about 0.08 m; a 0.4-0.5 m drop.
         seat = stand - float(rng.uniform(0.40, 0.48))
+        # Standing flexion is 0 by definition: the body frame is the person's upright
+        # posture (processing/types.py). A habitual pelvic tilt is part of the mounting.
         return Person(stand, seat, float(rng.uniform(0.55, 0.65)), 0.11,
-                      float(rng.uniform(0.50, 0.60)), float(np.deg2rad(rng.uniform(-3, 3))),
-                      lever_arm_m)
+                      float(rng.uniform(0.50, 0.60)), 0.0, lever_arm_m)
 
 
 @dataclass(slots=True)

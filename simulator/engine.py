@@ -10,12 +10,12 @@ neighbours at rest, these differences are accurate to ~1e-6 of the signal.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from processing.types import GRAVITY_MPS2, FloatArray, ImuSamples, Posture
-from simulator.imu import ImuModel, ImuSettings
+from simulator.imu import ImuModel
 from simulator.plan import Plan, build_plan
 from simulator.rotations import body_angles, matrix_to_quat, rotation_log
 from simulator.scenario import Scenario
@@ -61,7 +61,7 @@ class Simulation:
         plan_seq, imu_seq, time_seq = np.random.SeedSequence(self.seed).spawn(3)
         settings = scenario.imu
         if sample_rate_hz is not None:
-            settings = ImuSettings(**{**_fields(settings), "sample_rate_hz": float(sample_rate_hz)})
+            settings = replace(settings, sample_rate_hz=float(sample_rate_hz))
         self.settings = settings.ideal() if ideal_imu else settings
         self.plan = build_plan(scenario, np.random.default_rng(plan_seq))
         self._imu_rng = np.random.default_rng(imu_seq)
@@ -107,7 +107,7 @@ class Simulation:
     def _track_bends(self, t: FloatArray, flex: FloatArray, bending: np.ndarray,
                      open_bend: list[float]) -> None:
         edges = np.flatnonzero(np.diff(np.concatenate([[bool(open_bend)], bending]).astype(int)))
-        bounds = list(edges)
+        bounds = [int(e) for e in edges]
         if open_bend:
             bounds = [0, *bounds]
         for j in range(0, len(bounds), 2):
@@ -166,10 +166,6 @@ class Simulation:
             mountings=self.plan.mountings,
             timeline=timeline,
         )
-
-
-def _fields(settings: ImuSettings) -> dict[str, object]:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
 
 
 def simulate(scenario: Scenario, seed: int | None = None, sample_rate_hz: float | None = None,

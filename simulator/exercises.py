@@ -30,7 +30,8 @@ class ExerciseSpec:
 
     Attributes:
         posture, variant, surface: where it is done (see :func:`go_to`).
-        rest_label: posture label while resting in position.
+        rest_label: posture label while resting in position (hands and knees: the trunk
+            is horizontal, which is "lying" to a lumbar sensor).
         sign: direction of the rep on the flexion axis (+1 flexion, −1 extension).
         range_deg: default rep range (low, high), degrees.
         hold_s: default hold at the top (low, high), s.
@@ -56,9 +57,9 @@ SPECS: dict[str, ExerciseSpec] = {
                                 (0.0, 0.0), 1.5),
     "bridge": ExerciseSpec("lying", "supine", "floor", Posture.LYING, -1.0, (15, 30),
                            (2.0, 5.0), 2.0, lift_m=0.15),
-    "cat_camel": ExerciseSpec("hands_knees", "", "", Posture.OTHER, 1.0, (10, 20),
+    "cat_camel": ExerciseSpec("hands_knees", "", "", Posture.LYING, 1.0, (10, 20),
                               (0.5, 1.5), 2.5, two_way=True),
-    "bird_dog": ExerciseSpec("hands_knees", "", "", Posture.OTHER, 1.0, (2, 5),
+    "bird_dog": ExerciseSpec("hands_knees", "", "", Posture.LYING, 1.0, (2, 5),
                              (6.0, 10.0), 1.5),
     "standing_extension": ExerciseSpec("standing", "", "", Posture.STANDING, -1.0, (15, 30),
                                        (1.0, 2.0), 1.5),
@@ -83,7 +84,10 @@ def exercise_set(pl: Planner, act: Activity) -> None:
         pl.state.pose = reexpress_lying(pl.state.pose, np.pi / 2 if spec.variant == "prone"
                                         else -np.pi / 2)
     tempo = act.num("tempo", rng)
-    b = pl.builder(Posture.OTHER)
+    # Posture labels say where the trunk is, as a lumbar sensor can tell: an exercise done
+    # lying or on hands and knees keeps the trunk horizontal ("lying"); the exercise itself
+    # is the exercise truth's business. A standing exercise moves the trunk: "other".
+    b = pl.builder(Posture.LYING if spec.rest_label == Posture.LYING else Posture.OTHER)
     base = pl.state.pose.copy()
     t = 0.5
     reps: list[Rep] = []

@@ -47,7 +47,8 @@ class ImuSettings:
                               value=self.sample_rate_hz, advice="use 25 to 400 Hz")
         for name in ("acc_range_g", "gyro_range_dps"):
             if getattr(self, name) <= 0:
-                raise ConfigError("must be positive", where=f"imu.{name}", value=getattr(self, name))
+                raise ConfigError("must be positive", where=f"imu.{name}",
+                                  value=getattr(self, name))
         for name in ("acc_bits", "gyro_bits"):
             if not 8 <= getattr(self, name) <= 32:
                 raise ConfigError("must be 8 to 32", where=f"imu.{name}", value=getattr(self, name))
@@ -63,7 +64,7 @@ class ImuSettings:
 
     @property
     def acc_lsb_mps2(self) -> float:
-        return 2 * self.acc_range_g * GRAVITY_MPS2 / 2**self.acc_bits
+        return float(2 * self.acc_range_g * GRAVITY_MPS2 / 2**self.acc_bits)
 
     @property
     def gyro_lsb_rads(self) -> float:
@@ -114,7 +115,8 @@ class ImuModel:
         bw = np.sqrt(s.sample_rate_hz / 2.0)
         acc_noise = s.acc_noise_ug_rthz * 1e-6 * GRAVITY_MPS2 * bw
         gyr_noise = np.deg2rad(s.gyro_noise_dps_rthz) * bw
-        acc = acc_mps2 @ self._acc_matrix.T + self._acc_bias + self._rng.normal(0, acc_noise, (n, 3))
+        acc = (acc_mps2 @ self._acc_matrix.T + self._acc_bias
+               + self._rng.normal(0, acc_noise, (n, 3)))
         gyr = gyr_rads @ self._gyr_matrix.T + walk + self._rng.normal(0, gyr_noise, (n, 3))
         acc_max = s.acc_range_g * GRAVITY_MPS2
         gyr_max = np.deg2rad(s.gyro_range_dps)

@@ -32,7 +32,8 @@ def bend(pl: Planner, act: Activity) -> None:
 
 
 def _flex_down_up(pl: Planner, peak_deg: float, drop_m: float, duration_s: float,
-                  hold_s: float, back_m: float = 0.05, up_share: float = 0.5) -> tuple[float, float]:
+                  hold_s: float, back_m: float = 0.05,
+                  up_share: float = 0.5) -> tuple[float, float]:
     """Flex to ``peak_deg``, hold, come back up; returns the segment's (start, end), s."""
     f0 = float(pl.state.pose[FLEX])
     down = (1.0 - up_share) * duration_s

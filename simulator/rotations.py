@@ -180,12 +180,14 @@ def rotation_exp(v: FloatArray) -> FloatArray:
 def random_rotation(rng: np.random.Generator) -> FloatArray:
     """A uniformly random rotation matrix, shape (3, 3)."""
     q = rng.normal(size=(1, 4))
-    return quat_to_matrix(q)[0]
+    result: FloatArray = quat_to_matrix(q)[0]
+    return result
 
 
 def small_random_rotation(rng: np.random.Generator, spread_rad: float) -> FloatArray:
-    """A random rotation about a uniformly random axis with a Gaussian angle (std ``spread_rad``)."""
+    """A rotation about a uniformly random axis by a Gaussian angle (std ``spread_rad``), (3, 3)."""
     axis = rng.normal(size=3)
     axis /= np.linalg.norm(axis)
     angle = rng.normal(0.0, spread_rad)
-    return rotation_exp((axis * angle)[None])[0]
+    result: FloatArray = rotation_exp((axis * angle)[None])[0]
+    return result

@@ -97,8 +97,8 @@ class Scenario:
     description: str = ""
     start_posture: str = "standing"
     bend_threshold_deg: float = 30.0
-    mounting: MountingSpec = MountingSpec()
-    imu: ImuSettings = ImuSettings()
+    mounting: MountingSpec = field(default_factory=MountingSpec)
+    imu: ImuSettings = field(default_factory=ImuSettings)
     seed: int | None = None
 
 
@@ -144,7 +144,7 @@ def _param(where: str, spec: Param, value: Any) -> ParamValue:
 def parse_activity(index: int, table: Mapping[str, Any]) -> Activity:
     """Validate one ``[[activity]]`` table."""
     kind = table.get("type")
-    if kind not in ACTIVITY_SCHEMAS:
+    if not isinstance(kind, str) or kind not in ACTIVITY_SCHEMAS:
         raise _err(f"activity[{index}].type", f"unknown activity type {kind!r}", kind,
                    ", ".join(sorted(ACTIVITY_SCHEMAS)))
     schema = ACTIVITY_SCHEMAS[kind]

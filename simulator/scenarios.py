@@ -53,8 +53,12 @@ def exercise(name: str, reps: int = 5, **params: Any) -> Scenario:
                            name=name)
 
 
-def random_day(seed: int, hours: float = 1.0, include_exercise: bool = True) -> Scenario:
-    """A random sequence of everyday activities lasting about ``hours``."""
+def random_day(seed: int, hours: float = 1.0, include_exercise: bool = True,
+               mounting_mode: str = "near_nominal") -> Scenario:
+    """A random sequence of everyday activities lasting about ``hours``.
+
+    ``mounting_mode`` is the scenario's ``[mounting] mode`` (``random``: any rotation).
+    """
     rng = np.random.default_rng(seed)
     acts: list[dict[str, Any]] = []
     total = 0.0
@@ -81,4 +85,5 @@ def random_day(seed: int, hours: float = 1.0, include_exercise: bool = True) -> 
                 act["technique"] = str(rng.choice(["stoop", "squat"]))
             total += 20.0
         acts.append(act)
-    return from_activities(acts, name=f"random_day_{seed}", seed=seed)
+    return from_activities(acts, name=f"random_day_{seed}", seed=seed,
+                           mounting={"mode": mounting_mode})

@@ -54,14 +54,14 @@ ACTIVITY_SCHEMAS: Final[Mapping[str, Schema]] = MappingProxyType({
     "standing": _s(
         "duration_s",
         sway_deg=_num((0.5, 1.5), 0.0, 5.0, "postural sway amplitude"),
-        shift_every_s=_num((15.0, 60.0), 3.0, 3600.0, "mean time between posture shifts"),
+        shift_every_s=_num((15.0, 60.0), 0.0, 86400.0, "mean time between shifts (0: never)"),
     ),
     "sitting": _s(
         "duration_s",
         pelvis_tilt_deg=_num((10.0, 25.0), 0.0, 40.0, "posterior pelvic tilt when seated"),
         transition_s=_TRANS,
         trunk_flex_deg=_num((20.0, 40.0), 5.0, 60.0, "forward lean while sitting down/up"),
-        lean_every_s=_num((30.0, 120.0), 5.0, 7200.0, "mean time between forward leans"),
+        lean_every_s=_num((30.0, 120.0), 0.0, 86400.0, "mean time between leans (0: never)"),
         lean_deg=_num((5.0, 20.0), 0.0, 45.0, "forward lean (reaching) while seated"),
     ),
     "lying": _s(

@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from processing.types import FloatArray, Posture
-from simulator.kinematics import N_DOF, PX, PY, PZ, MoveSet, PulseSet, SwaySet, window
+from simulator.kinematics import N_DOF, PX, PY, PZ, MoveSet, PulseSet, SwaySet, min_jerk, window
+from simulator.rotations import rotation_exp, rotation_log
 from simulator.truth_types import Event, ExerciseSet
 
 Int8Array = NDArray[np.int8]
@@ -61,7 +62,8 @@ class Segment(ABC):
 
     def end_pose(self) -> FloatArray:
         """Pose at the end of the segment, shape (6,)."""
-        return self.pose(np.array([self.t1_s]))[0]
+        result: FloatArray = self.pose(np.array([self.t1_s]))[0]
+        return result
 
 
 class KeyframeSegment(Segment):
@@ -183,9 +185,6 @@ class DetachedSegment(Segment):
 
     def sensor_pose(self, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Sensor-to-earth rotations (N, 3, 3) and sensor positions (N, 3), m."""
-        from simulator.kinematics import min_jerk
-        from simulator.rotations import rotation_exp, rotation_log
-
         r0, r1, r2 = self._r
         p0, p1, p2 = self._p
         off = min_jerk((t - self.t0_s) / self.carry_s)

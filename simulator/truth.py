@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -104,25 +103,24 @@ class TimelineWriter:
         self._orient.write("t,qw,qx,qy,qz\n")
 
     def write(self, tl: Timeline) -> None:
-        t = np.char.mod("%.4f", tl.t_s)
-        angles = [np.char.replace(np.char.mod("%.3f", a), "nan", "")
-                  for a in (tl.flexion_deg, tl.lateral_deg, tl.inclination_deg, tl.heading_deg)]
-        rows = [t, *angles, _LABELS[tl.posture]]
-        self._timeline.write("\n".join(_join(rows)) + ("\n" if len(tl) else ""))
-        q = [np.char.mod("%.7f", tl.quat_wxyz[:, i]) for i in range(4)]
-        self._orient.write("\n".join(_join([t, *q])) + ("\n" if len(tl) else ""))
+        n = len(tl)
+        if n == 0:
+            return
+        # One %-format over the whole block runs in C: ~10x faster than per-column np.char.
+        rows = np.empty((n, 6), dtype=object)
+        for j, col in enumerate((tl.t_s, tl.flexion_deg, tl.lateral_deg, tl.inclination_deg,
+                                 tl.heading_deg)):
+            rows[:, j] = col.tolist()
+        rows[:, 5] = _LABELS[tl.posture].tolist()
+        text = ("%.4f,%.3f,%.3f,%.3f,%.3f,%s\n" * n) % tuple(rows.ravel().tolist())
+        # NaN angles (sensor not worn) become empty fields; no label contains "nan".
+        self._timeline.write(text.replace("nan", ""))
+        quat = np.column_stack([tl.t_s, tl.quat_wxyz]).ravel().tolist()
+        self._orient.write(("%.4f,%.7f,%.7f,%.7f,%.7f\n" * n) % tuple(quat))
 
     def close(self) -> None:
         self._timeline.close()
         self._orient.close()
-
-
-def _join(cols: list[np.ndarray]) -> Iterable[str]:
-    out = cols[0].astype(object)
-    for c in cols[1:]:
-        out = out + "," + c.astype(object)
-    result: Iterable[str] = out.tolist()
-    return result
 
 
 def write_truth_summary(folder: Path, truth: Truth, extra: dict[str, Any] | None = None) -> None:
@@ -205,7 +203,8 @@ def load_truth(folder: str | Path) -> Truth:
     cols = {k: np.array([_num(r[k]) for r in tl_rows]) for k in
             ("t", "flexion_deg", "lateral_deg", "inclination_deg", "heading_deg")}
     posture = np.array([int(Posture[r["posture"].upper()]) for r in tl_rows], dtype=np.int8)
-    quat = np.array([[float(r[k]) for k in ("qw", "qx", "qy", "qz")] for r in q_rows]).reshape(-1, 4)
+    quat = np.array([[float(r[k]) for k in ("qw", "qx", "qy", "qz")] for r in q_rows])
+    quat = quat.reshape(-1, 4)
     timeline = Timeline(cols["t"], cols["flexion_deg"], cols["lateral_deg"],
                         cols["inclination_deg"], cols["heading_deg"], posture, quat)
     steps = np.array([float(r["t"]) for r in _read_csv(p / STEPS_FILE)])

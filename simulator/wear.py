@@ -31,7 +31,8 @@ def draw_mounting(spec: MountingSpec, rng: np.random.Generator) -> FloatArray:
     if spec.mode == "random":
         return random_rotation(rng)
     if spec.mode == "fixed":
-        return quat_to_matrix(np.array([spec.quat_wxyz], dtype=np.float64))[0]
+        fixed: FloatArray = quat_to_matrix(np.array([spec.quat_wxyz], dtype=np.float64))[0]
+        return fixed
     result: FloatArray = NOMINAL_MOUNT @ small_random_rotation(rng, np.deg2rad(spec.spread_deg))
     return result
 

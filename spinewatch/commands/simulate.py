@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("scenario", help="scenario .toml file or built-in name")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's, else 0)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="random seed (default: the scenario's, else 0)")
     p.add_argument("--rate", type=float, default=None, metavar="HZ", help="sample rate, 25-400 Hz")
     p.add_argument("--format", choices=FORMATS, default="csv", help="recording format")
     p.add_argument("--ideal", action="store_true", help="perfect sensor: no noise or bias")

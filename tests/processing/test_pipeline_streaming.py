@@ -32,8 +32,8 @@ def _stream(samples: ImuSamples, rate: float, sizes: np.ndarray) -> AnalysisChun
 
 @pytest.fixture(scope="module")
 def day() -> tuple[ImuSamples, float]:
-    sim = simulate(random_day(seed=3, duration_s=600.0), seed=3)
-    return sim.samples, sim.sample_rate_hz
+    sim = simulate(random_day(seed=3, hours=0.2), seed=3)
+    return sim.samples, sim.truth.sample_rate_hz
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -1,0 +1,151 @@
+"""Benchmark: analyse 24 h of 100 Hz lower-back IMU data.
+
+Prints, side by side from one run on the same chunks:
+  * VQF's batch orientation alone (the yardstick: the best 6D filter, in C++),
+  * the whole streaming analysis (orientation, features, steps, mounting,
+    angles, posture, timeline, summary),
+their samples/s and the ratio; then the end-to-end ``spinewatch analyze`` on
+the same day written to a Parquet file (reading and writing every output),
+with its wall time and peak memory (max RSS of the child process).
+
+Run: ``python benchmarks/bench_analysis.py [--hours 24] [--rate 100] [--seed 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from vqf import VQF
+
+from processing.pipeline import Analyzer, PipelineSettings
+from processing.summary import SummaryAccumulator
+from processing.timeline import TimelineDecimator
+from simulator import Simulation
+from simulator.scenarios import random_day
+from spinewatch.profiles import load_profile
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hours", type=float, default=24.0)
+    ap.add_argument("--rate", type=float, default=100.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--skip-cli", action="store_true", help="only the in-process comparison")
+    args = ap.parse_args()
+
+    sim = Simulation(
+        random_day(args.seed, hours=args.hours),
+        seed=args.seed,
+        sample_rate_hz=args.rate,
+        chunk_s=600.0,
+    )
+    fs = args.rate
+    zones = load_profile("fusion_weeks_0_6").flexion_zones()
+    vqf = VQF(1.0 / fs)
+    analyzer = Analyzer(PipelineSettings(), fs)
+    timeline = TimelineDecimator(fs, 10.0)
+    summary = SummaryAccumulator(1.5 / fs, zones)
+    t_vqf = t_all = 0.0
+    n = 0
+    tmp = Path(tempfile.mkdtemp(prefix="spinewatch-bench-"))
+    recording = tmp / "day.parquet"
+    writer: pq.ParquetWriter | None = None
+    print(f"simulating and analysing {args.hours:g} h at {fs:g} Hz …", file=sys.stderr)
+    for chunk in sim.chunks():
+        s = chunk.samples
+        gyr = np.ascontiguousarray(s.gyr_rads)
+        acc = np.ascontiguousarray(s.acc_mps2)
+        # Alternate the order so that neither side always runs on a warm cache.
+        if n % 2 == 0:
+            t0 = time.perf_counter()
+            vqf.updateBatch(gyr, acc)
+            t1 = time.perf_counter()
+            res = analyzer.update(s)
+            timeline.update(
+                res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture
+            )
+            summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
+            t2 = time.perf_counter()
+            t_vqf += t1 - t0
+            t_all += t2 - t1
+        else:
+            t0 = time.perf_counter()
+            res = analyzer.update(s)
+            timeline.update(
+                res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture
+            )
+            summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
+            t1 = time.perf_counter()
+            vqf.updateBatch(gyr, acc)
+            t2 = time.perf_counter()
+            t_all += t1 - t0
+            t_vqf += t2 - t1
+        n += len(s)
+        if not args.skip_cli:
+            table = pa.table(
+                {
+                    "t": s.t_s,
+                    "ax": acc[:, 0],
+                    "ay": acc[:, 1],
+                    "az": acc[:, 2],
+                    "gx": gyr[:, 0],
+                    "gy": gyr[:, 1],
+                    "gz": gyr[:, 2],
+                }
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(recording, table.schema)
+            writer.write_table(table)
+    t0 = time.perf_counter()
+    res = analyzer.finish()
+    summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
+    t_all += time.perf_counter() - t0
+    if writer is not None:
+        writer.close()
+
+    print(f"\n{n:,} samples ({n / fs / 3600:.2f} h at {fs:g} Hz), one run, same chunks of 10 min")
+    print(f"  {'':28s}{'seconds':>10s}{'samples/s':>14s}{'× VQF':>8s}")
+    print(f"  {'VQF batch orientation alone':28s}{t_vqf:10.2f}{n / t_vqf:14,.0f}{1.0:8.2f}")
+    print(f"  {'whole streaming analysis':28s}{t_all:10.2f}{n / t_all:14,.0f}{t_all / t_vqf:8.2f}")
+    print(
+        f"  steps {summary.steps:,}; posture hours "
+        + ", ".join(f"{k} {v / 3600:.2f}" for k, v in summary.result()["posture_s"].items())
+    )
+    if args.skip_cli:
+        return 0
+
+    out = tmp / "analysis"
+    cmd = [
+        sys.executable,
+        "-m",
+        "spinewatch.cli",
+        "analyze",
+        str(recording),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    sizes = {p.name: p.stat().st_size / 1e6 for p in out.iterdir()}
+    print(f"\nspinewatch analyze on the Parquet file ({recording.stat().st_size / 1e6:.0f} MB):")
+    print(
+        f"  wall {wall:.1f} s ({n / wall:,.0f} samples/s), peak memory (max RSS) {peak_mb:.0f} MB"
+    )
+    print("  outputs: " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sizes.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The person's upright reference, accumulated as the day goes on.
+
+The mounting first comes from a block of walking (and quiet standing next to
+it, see :mod:`processing.mounting`). One standing moment can be a degree or
+two off the person's usual posture, so the reference keeps learning from
+quiet standing right after walking, and from walking for the forward axis,
+and is updated when the standing seen so far has doubled (4 s, 8 s, 16 s …
+up to 17 min). Updates happen at the sample where the count is reached, so
+the result does not depend on how the stream was chunked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from processing.mounting import (
+    STANDING_MAX_DEG,
+    STANDING_MIN_S,
+    STANDING_NEAR_WALK_S,
+    STANDING_STILL_RADS,
+    TRANSITION_RADS,
+    Mounting,
+    MountingSettings,
+    forward_from_pendulum,
+    mounting_from_walking,
+)
+from processing.types import BoolArray, FloatArray
+
+FIRST_REFINE_S = 4.0
+LAST_REFINE_S = 1024.0
+# Smaller changes than this are not worth a discontinuity in the angle series.
+MIN_CHANGE_DEG = 0.3
+
+
+@dataclass(slots=True)
+class AxisSums:
+    """Sums over walking and quiet standing samples, for a mounting estimate."""
+
+    n_walk: int = 0
+    first_walk: int = -1
+    up_walk: FloatArray = field(default_factory=lambda: np.zeros(3))
+    pend: FloatArray = field(default_factory=lambda: np.zeros(3))
+    hpow: float = 0.0
+    vpow: float = 0.0
+    n_stand: int = 0
+    up_stand: FloatArray = field(default_factory=lambda: np.zeros(3))
+
+    def add_walking(
+        self,
+        start: int,
+        walk: BoolArray,
+        up: FloatArray,
+        pend: FloatArray,
+        hpow: FloatArray,
+        vpow: FloatArray,
+    ) -> None:
+        """Add the walking samples among rows (N,) starting at global index ``start``."""
+        if not walk.any():
+            return
+        if self.first_walk < 0:
+            self.first_walk = start + int(np.argmax(walk))
+        self.n_walk += int(walk.sum())
+        self.up_walk = self.up_walk + up[walk].sum(axis=0)
+        self.pend = self.pend + pend[walk].sum(axis=0)
+        self.hpow += float(hpow[walk].sum())
+        self.vpow += float(vpow[walk].sum())
+
+    def add_standing(self, stand: BoolArray, up: FloatArray) -> None:
+        self.n_stand += int(stand.sum())
+        self.up_stand = self.up_stand + up[stand].sum(axis=0)
+
+    def mounting(
+        self, settings: MountingSettings, rate_hz: float, up: FloatArray | None = None
+    ) -> Mounting:
+        """The mounting these sums support; ``up`` (a calibration window) overrides the up axis."""
+        walk = mounting_from_walking(self.up_walk, self.pend, self.hpow, self.vpow, settings)
+        source = "walking"
+        if up is None and self.n_stand >= STANDING_MIN_S * rate_hz:
+            up = self.up_stand / np.linalg.norm(self.up_stand)
+            source = "walking+standing"
+        elif up is not None:
+            source = "calibration"
+        if up is None:
+            return walk
+        forward, corr = forward_from_pendulum(up, self.pend, self.hpow, self.vpow)
+        return Mounting(up, forward, source, corr if walk.forward_confidence > 0 else 0.0)
+
+
+class UprightRefiner:
+    """Streaming refinement of the upright reference from standing right after walking."""
+
+    def __init__(self, settings: MountingSettings, rate_hz: float, sums: AxisSums) -> None:
+        self.settings = settings
+        self.rate_hz = rate_hz
+        self.sums = sums
+        self._near = round(STANDING_NEAR_WALK_S * rate_hz)
+        self._since_walk = self._near + 1  # samples since the last walking sample
+        self._moved_since_walk = True  # a fast movement happened since then
+        self._next = round(FIRST_REFINE_S * rate_hz)
+        while self._next <= sums.n_stand:
+            self._next *= 2
+        self._last = round(LAST_REFINE_S * rate_hz)
+
+    def scan(
+        self,
+        start: int,
+        mounting: Mounting,
+        up: FloatArray,
+        motion: FloatArray,
+        tilt: FloatArray,
+        walking: BoolArray,
+        pend: FloatArray,
+        hpow: FloatArray,
+        vpow: FloatArray,
+    ) -> int | None:
+        """Learn from rows (N,) that begin at global ``start``, stopping where a refinement is due.
+
+        Returns the global index from which a refined mounting should apply
+        (rows before it were learnt from), or None when all rows were learnt
+        from and no refinement is due.
+        """
+        n = len(motion)
+        idx = np.arange(n)
+        last_walk = np.maximum.accumulate(np.where(walking, idx, -1))
+        since = np.where(last_walk >= 0, idx - last_walk, self._since_walk + idx + 1)
+        # A fast movement since the last step (sitting down, bending) ends the standing.
+        moved = (tilt > TRANSITION_RADS) & ~walking
+        last_move = np.maximum.accumulate(np.where(moved, idx, -1))
+        moved_since = np.where(
+            last_walk >= 0, last_move > last_walk, (last_move >= 0) | self._moved_since_walk
+        )
+        upright = (up @ mounting.up) > np.cos(np.radians(STANDING_MAX_DEG))
+        stand = (since <= self._near) & ~moved_since & ~walking & upright
+        stand &= motion < STANDING_STILL_RADS
+        stop = n
+        due = False
+        if self._next <= self._last:
+            count = np.cumsum(stand) + self.sums.n_stand
+            hit = np.flatnonzero(count >= self._next)
+            if len(hit):
+                stop, due = int(hit[0]) + 1, True
+        self.sums.add_standing(stand[:stop], up[:stop])
+        self.sums.add_walking(
+            start, walking[:stop], up[:stop], pend[:stop], hpow[:stop], vpow[:stop]
+        )
+        if stop:
+            self._since_walk = int(since[stop - 1])
+            self._moved_since_walk = bool(moved_since[stop - 1])
+        if not due:
+            return None
+        self._next *= 2
+        return start + stop
+
+    def refined(self, current: Mounting) -> Mounting | None:
+        """A new mounting from all that was learnt, or None if it is not meaningfully different."""
+        new = self.sums.mounting(self.settings, self.rate_hz)
+        if new.source != "walking+standing" or current.source == "calibration":
+            return None
+        change = max(
+            current.up_angle_deg(new.up),
+            float(np.degrees(np.arccos(np.clip(np.dot(current.forward, new.forward), -1.0, 1.0)))),
+        )
+        return new if change >= MIN_CHANGE_DEG else None
