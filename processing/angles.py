@@ -28,8 +28,8 @@ class TrunkAngles:
 
 def trunk_angles(up_s: FloatArray, mounting: Mounting) -> TrunkAngles:
     """Trunk angles from earth-up seen from the sensor, shape (N, 3), and the mounting."""
-    u = up_s @ mounting.sensor_to_body.T
-    ux, uy, uz = u[:, 0], u[:, 1], u[:, 2]
+    # Body-frame components as contiguous rows (3, N): strided columns are slower.
+    ux, uy, uz = mounting.sensor_to_body @ up_s.T
     flexion = np.degrees(np.arctan2(-ux, uz))
     lateral = np.degrees(np.arcsin(np.clip(uy, -1.0, 1.0)))
     inclination = np.degrees(np.arccos(np.clip(uz, -1.0, 1.0)))

@@ -27,7 +27,7 @@ from processing.mounting import (
     standing_samples,
 )
 from processing.orientation import OrientationEstimator, OrientationSettings
-from processing.posture import PostureClassifier, PostureSettings, _run_lengths
+from processing.posture import PostureClassifier, PostureSettings, not_worn
 from processing.reference import AxisSums, UprightRefiner
 from processing.types import BoolArray, FloatArray, ImuSamples
 from spinewatch.errors import InputDataError
@@ -86,15 +86,20 @@ class AnalysisChunk:
         return int(self.t_s.shape[0])
 
 
+# While results wait for a mounting, look for one this often (on a grid of samples).
+PENDING_CHECK_S = 5.0
+# Samples per block when a whole recording is analysed at once.
+OFFLINE_BLOCK = 32768
+
 _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
     "t": ((), np.float64),
     "quat": ((4,), np.float64),
     "up": ((3,), np.float64),
     "motion": ((), np.float64),
     "tilt": ((), np.float64),
-    "pend": ((3,), np.float64),
-    "hpow": ((), np.float64),
-    "vpow": ((), np.float64),
+    "off": ((), np.bool_),
+    "horiz": ((3,), np.float64),
+    "vel": ((), np.float64),
 }
 
 
@@ -110,7 +115,7 @@ class Analyzer:
         self._posture = PostureClassifier(settings.posture, sample_rate_hz)
         self._buf = ColumnBuffer(_COLUMNS)
         self._calib_n = round(settings.mounting.calibration_walk_s * sample_rate_hz)
-        self._grid = max(1, round(sample_rate_hz))
+        self._grid = max(1, round(PENDING_CHECK_S * sample_rate_hz))
         self._nonwear_n = round(settings.posture.nonwear_min_s * sample_rate_hz)
         self._mounting: Mounting | None = None
         self._pending_from: int | None = 0  # results wait for a mounting from here
@@ -137,17 +142,17 @@ class Analyzer:
         o = self._orient.update(samples)
         f = self._features.update(o.quat, samples.acc_mps2, samples.gyr_rads)
         start = self._buf.stop
+        off = self._watch_nonwear(start, f.motion_rads)
         self._buf.append(
             t=samples.t_s,
             quat=o.quat,
             up=f.up_s,
             motion=f.motion_rads,
             tilt=f.tilt_rads,
-            pend=f.pendulum,
-            hpow=f.horiz_power,
-            vpow=f.vel_power,
+            off=off,
+            horiz=f.horiz_acc_mps2,
+            vel=f.vert_vel_mps,
         )
-        self._watch_nonwear(start, f.motion_rads)
         g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
         return self._advance(g.decided_until, g.step_index, final=False)
 
@@ -156,15 +161,16 @@ class Analyzer:
         g = self._steps.finish()
         return self._advance(g.decided_until, g.step_index, final=True)
 
-    def _watch_nonwear(self, start: int, motion: FloatArray) -> None:
-        still = motion < self.settings.posture.nonwear_motion_rads
-        run = _run_lengths(still, self._still_run)
+    def _watch_nonwear(self, start: int, motion: FloatArray) -> BoolArray:
+        """Non-wear flags for new samples; notes where the sensor moved again after it."""
+        flags, run = not_worn(motion, self._still_run, self.settings.posture, self.sample_rate_hz)
         # The first sample that moves after a non-wear run: the sensor went back on,
         # maybe differently, so results wait for walking to tell the new mounting.
         prev = np.concatenate([[self._still_run], run[:-1]])
         back_on = np.flatnonzero((run == 0) & (prev >= self._nonwear_n))
         self._still_run = int(run[-1])
         self._back_on += [start + int(i) for i in back_on]
+        return flags
 
     def _advance(self, decided: int, step_index: np.ndarray, final: bool) -> AnalysisChunk:
         changes: list[MountingChange] = []
@@ -194,15 +200,15 @@ class Analyzer:
                     continue
             walk = self._steps.walking_mask(a, stop)
             if self._pending_from is not None:
-                # While waiting, look again once a second (on a fixed grid of samples, so
-                # that the answer does not depend on how the stream was chunked).
+                # While waiting, look again every few seconds (on a fixed grid of samples,
+                # so that the answer does not depend on how the stream was chunked).
                 b = min(stop, (a // self._grid + 1) * self._grid)
             else:
                 hit = np.flatnonzero(np.cumsum(walk) + self._sums.n_walk >= self._calib_n)
                 b = a + int(hit[0]) + 1 if len(hit) else stop
             g = self._buf.get
             self._sums.add_walking(
-                a, walk[: b - a], g("up", a, b), g("pend", a, b), g("hpow", a, b), g("vpow", a, b)
+                a, walk[: b - a], g("up", a, b), g("horiz", a, b), g("vel", a, b)
             )
             self._scan = b
             if self._pending_from is not None:
@@ -354,6 +360,9 @@ class Analyzer:
         """Let the upright reference learn from ``[lo, hi)``; returns where results must pause."""
         if self._refiner is None or self._mounting is None or self._refined_to >= hi:
             return hi
+        if self._refiner.done:
+            self._refiner = None  # the reference is settled for this mounting
+            return hi
         a = max(lo, self._refined_to)
         g = self._buf.get
         due = self._refiner.scan(
@@ -363,9 +372,8 @@ class Analyzer:
             g("motion", a, hi),
             g("tilt", a, hi),
             self._steps.walking_mask(a, hi),
-            g("pend", a, hi),
-            g("hpow", a, hi),
-            g("vpow", a, hi),
+            g("horiz", a, hi),
+            g("vel", a, hi),
         )
         self._refined_to = hi if due is None else due
         if due is None:
@@ -385,9 +393,9 @@ class Analyzer:
         posture = self._posture.update(
             ang.flexion_deg,
             ang.inclination_deg,
-            self._buf.get("motion", a, b),
             self._buf.get("tilt", a, b),
             walking,
+            self._buf.get("off", a, b),
         )
         return (
             self._buf.get("t", a, b).copy(),
@@ -432,11 +440,18 @@ class Analyzer:
 def analyze_samples(
     samples: ImuSamples, settings: PipelineSettings, sample_rate_hz: float
 ) -> AnalysisChunk:
-    """Offline analysis of a whole recording: the streaming analyser fed in one call."""
+    """Offline analysis of a whole recording: the streaming analyser, fed block by block.
+
+    Blocks keep the arrays in cache (one huge block is several times slower);
+    the streaming analyser gives the same result for any blocks.
+    """
     an = Analyzer(settings, sample_rate_hz)
-    first = an.update(samples)
-    last = an.finish()
-    return concat_chunks([first, last])
+    parts = [
+        an.update(samples.slice(i, i + OFFLINE_BLOCK))
+        for i in range(0, max(len(samples), 1), OFFLINE_BLOCK)
+    ]
+    parts.append(an.finish())
+    return concat_chunks(parts)
 
 
 def concat_chunks(chunks: list[AnalysisChunk]) -> AnalysisChunk:

@@ -55,7 +55,6 @@ class PostureState:
     lying: bool = False
     face_down_samples: int = 0
     sitting: bool = False
-    still_samples: int = 0
 
 
 def hysteresis(enter: BoolArray, leave: BoolArray, state: bool) -> tuple[BoolArray, bool]:
@@ -79,21 +78,23 @@ def hysteresis(enter: BoolArray, leave: BoolArray, state: bool) -> tuple[BoolArr
 
 
 class PostureClassifier:
-    """Streaming posture classification at a fixed sample rate."""
+    """Streaming posture classification at a fixed sample rate.
+
+    Non-wear is decided upstream from stillness (:func:`not_worn`) and passed in.
+    """
 
     def __init__(self, settings: PostureSettings, sample_rate_hz: float) -> None:
         self.settings = settings
         self.state = PostureState()
-        self._nonwear_samples = round(settings.nonwear_min_s * sample_rate_hz)
         self._lying_samples = round(settings.lying_min_s * sample_rate_hz)
 
     def update(
         self,
         flexion_deg: FloatArray,
         inclination_deg: FloatArray,
-        motion_rads: FloatArray,
         tilt_rads: FloatArray,
         walking: BoolArray,
+        not_worn: BoolArray,
     ) -> np.ndarray:
         """Posture codes (int8 values of :class:`Posture`), shape (N,); inputs are shape (N,)."""
         s = self.settings
@@ -109,10 +110,6 @@ class PostureClassifier:
         sitting, st.sitting = hysteresis(
             flexion_deg < -s.sitting_enter_deg, flexion_deg > -s.sitting_exit_deg, st.sitting
         )
-        still = motion_rads < s.nonwear_motion_rads
-        run = _run_lengths(still, st.still_samples)
-        st.still_samples = int(run[-1]) if len(run) else st.still_samples
-        nonwear = run >= self._nonwear_samples
 
         out = np.full(len(flexion_deg), Posture.STANDING, dtype=np.int8)
         out[sitting] = Posture.SITTING
@@ -120,8 +117,20 @@ class PostureClassifier:
         out[moving] = Posture.OTHER
         out[walking] = Posture.WALKING
         out[lying] = Posture.LYING
-        out[nonwear] = Posture.NOT_WORN
+        out[not_worn] = Posture.NOT_WORN
         return out
+
+
+def not_worn(
+    motion_rads: FloatArray, carry: int, settings: PostureSettings, rate_hz: float
+) -> tuple[BoolArray, np.ndarray]:
+    """Samples after ``nonwear_min_s`` of stillness, and the stillness run per sample.
+
+    ``carry`` is the run length before the first sample (the last value returned before).
+    """
+    run = _run_lengths(motion_rads < settings.nonwear_motion_rads, carry)
+    flags: BoolArray = run >= round(settings.nonwear_min_s * rate_hz)
+    return flags, run
 
 
 def _run_lengths(flag: BoolArray, carry: int) -> np.ndarray:

@@ -48,24 +48,23 @@ class AxisSums:
     up_stand: FloatArray = field(default_factory=lambda: np.zeros(3))
 
     def add_walking(
-        self,
-        start: int,
-        walk: BoolArray,
-        up: FloatArray,
-        pend: FloatArray,
-        hpow: FloatArray,
-        vpow: FloatArray,
+        self, start: int, walk: BoolArray, up: FloatArray, horiz: FloatArray, vel: FloatArray
     ) -> None:
-        """Add the walking samples among rows (N,) starting at global index ``start``."""
+        """Add the walking samples among rows (N,) starting at global index ``start``.
+
+        ``horiz`` (N, 3) is band-passed horizontal acceleration, ``vel`` (N,) vertical velocity.
+        """
         if not walk.any():
             return
         if self.first_walk < 0:
             self.first_walk = start + int(np.argmax(walk))
-        self.n_walk += int(walk.sum())
+        h = horiz[walk]
+        v = vel[walk]
+        self.n_walk += len(v)
         self.up_walk = self.up_walk + up[walk].sum(axis=0)
-        self.pend = self.pend + pend[walk].sum(axis=0)
-        self.hpow += float(hpow[walk].sum())
-        self.vpow += float(vpow[walk].sum())
+        self.pend = self.pend + (h * v[:, None]).sum(axis=0)
+        self.hpow += float(np.einsum("ij,ij->", h, h))
+        self.vpow += float(np.dot(v, v))
 
     def add_standing(self, stand: BoolArray, up: FloatArray) -> None:
         self.n_stand += int(stand.sum())
@@ -103,6 +102,11 @@ class UprightRefiner:
             self._next *= 2
         self._last = round(LAST_REFINE_S * rate_hz)
 
+    @property
+    def done(self) -> bool:
+        """All refinements are made; nothing more to learn."""
+        return self._next > self._last
+
     def scan(
         self,
         start: int,
@@ -111,9 +115,8 @@ class UprightRefiner:
         motion: FloatArray,
         tilt: FloatArray,
         walking: BoolArray,
-        pend: FloatArray,
-        hpow: FloatArray,
-        vpow: FloatArray,
+        horiz: FloatArray,
+        vel: FloatArray,
     ) -> int | None:
         """Learn from rows (N,) that begin at global ``start``, stopping where a refinement is due.
 
@@ -142,9 +145,7 @@ class UprightRefiner:
             if len(hit):
                 stop, due = int(hit[0]) + 1, True
         self.sums.add_standing(stand[:stop], up[:stop])
-        self.sums.add_walking(
-            start, walking[:stop], up[:stop], pend[:stop], hpow[:stop], vpow[:stop]
-        )
+        self.sums.add_walking(start, walking[:stop], up[:stop], horiz[:stop], vel[:stop])
         if stop:
             self._since_walk = int(since[stop - 1])
             self._moved_since_walk = bool(moved_since[stop - 1])

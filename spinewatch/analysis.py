@@ -9,6 +9,7 @@ moves data between files and it.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ import pyarrow.csv as pacsv
 
 from processing.pipeline import AnalysisChunk, Analyzer, PipelineSettings
 from processing.profile import Zone
-from processing.quality import GapDetector, QualitySettings
+from processing.quality import GapDetector, QualitySettings, SaturationDetector, SaturationResult
 from processing.summary import SummaryAccumulator
 from processing.timeline import TimelineDecimator, TimelineRows
 from processing.types import POSTURE_LABELS
 from spinewatch.errors import RecordingError
 from spinewatch.recordings import RecordingOptions, open_recording
+
+log = logging.getLogger(__name__)
 
 # An interval longer than this many nominal periods is a gap in the data.
 GAP_FACTOR = 1.5
@@ -94,14 +97,18 @@ def analyze_recording(
         )
         steps = _CsvOut(out_dir / "steps.csv", ("t",), (4,))
         gaps = GapDetector(fs, QualitySettings(gap_factor=GAP_FACTOR))
+        clipping = SaturationDetector()
+        saturated = [0, 0]
         n_in = 0
         try:
             for chunk in reader:
                 res = analyzer.update(chunk, gaps.update(chunk.t_s).after_gap)
+                _count(clipping.update(chunk.acc_mps2, chunk.gyr_rads), saturated)
                 _write(res, decimator.update, timeline, orientation, steps, summary)
                 n_in += len(chunk)
                 if progress is not None:
                     progress(len(chunk))
+            _count(clipping.finish(), saturated)
             res = analyzer.finish()
             _write(res, decimator.update, timeline, orientation, steps, summary)
             _write_timeline(timeline, decimator.finish())
@@ -125,9 +132,29 @@ def analyze_recording(
             }
             for m in analyzer.mountings
         ]
-        result["recording"] = {"path": str(path), **reader.stats.as_dict()}
+        result["recording"] = {
+            "path": str(path),
+            **reader.stats.as_dict(),
+            "saturated_acc_samples": saturated[0],
+            "saturated_gyr_samples": saturated[1],
+        }
+        if saturated[0] or saturated[1]:
+            # Clipped samples are kept (dropping them would invent a gap), but angles and
+            # events near them are less certain: say so once.
+            log.warning(
+                "%s: %d accelerometer and %d gyroscope samples at the sensor's range limit "
+                "(clipped); results near them are less certain",
+                path,
+                saturated[0],
+                saturated[1],
+            )
     (out_dir / "summary.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
+
+
+def _count(result: SaturationResult, totals: list[int]) -> None:
+    totals[0] += result.acc_count
+    totals[1] += result.gyr_count
 
 
 def _write(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Final
 
@@ -34,9 +36,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLine(logging.Handler):
+    """Log records as ``PROG: warning: message`` on the current stderr, one line each."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(logging.WARNING)
+        self.prog = prog
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage().strip().replace("\n", " ")
+        print(f"{self.prog}: {record.levelname.lower()}: {text}", file=sys.stderr)
+
+
+def _one_line_warnings(prog: str) -> None:
+    """Warnings and log records as one line each on stderr, without source paths."""
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if isinstance(h, _OneLine)]:
+        root.removeHandler(h)
+    root.addHandler(_OneLine(prog))
+    root.setLevel(logging.WARNING)
+    # Warnings go through logging too, as their bare message. Re-installed on every call:
+    # whoever ran main before (a test runner) may have put its own hook back.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    warnings.formatwarning = lambda message, *_args, **_kw: str(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _one_line_warnings(f"spinewatch {args.command}")
     try:
         code: int = args.func(args)
     except SpinewatchError as exc:

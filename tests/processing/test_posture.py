@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from processing.posture import PostureClassifier, PostureSettings, hysteresis
+from processing.posture import PostureClassifier, PostureSettings, hysteresis, not_worn
 from processing.types import Posture
 
 
@@ -19,14 +19,17 @@ def test_hysteresis_latches_between_thresholds() -> None:
 
 
 def _classify(flex, incl, motion, walk, chunks=None, settings=None, tilt=None):
-    clf = PostureClassifier(settings or PostureSettings(), 10.0)
+    settings = settings or PostureSettings()
+    clf = PostureClassifier(settings, 10.0)
     n = len(flex)
     tilt = np.minimum(motion, 0.05) if tilt is None else tilt
     sizes = chunks or [n]
-    out, i = [], 0
+    out, i, still = [], 0, 0
     for k in sizes:
         sl = slice(i, i + k)
-        out.append(clf.update(flex[sl], incl[sl], motion[sl], tilt[sl], walk[sl]))
+        off, run = not_worn(motion[sl], still, settings, 10.0)
+        still = int(run[-1]) if len(run) else still
+        out.append(clf.update(flex[sl], incl[sl], tilt[sl], walk[sl], off))
         i += k
     return np.concatenate(out)
 
