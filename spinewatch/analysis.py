@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 # An interval longer than this many nominal periods is a gap in the data.
 GAP_FACTOR = 1.5
+# Samples read and analysed at a time: small enough to stay in cache and keep a day's
+# analysis under 500 MB, large enough that per-call overhead does not matter.
+CHUNK_ROWS = 32768
 TIMELINE_COLUMNS = ("t", "flexion_deg", "lateral_deg", "inclination_deg", "posture")
 
 
@@ -43,7 +46,9 @@ class AnalyzeOptions:
     zones: tuple[Zone, ...]
     timeline_hz: float = 10.0
     settings: PipelineSettings = field(default_factory=PipelineSettings)
-    recording: RecordingOptions = field(default_factory=RecordingOptions)
+    recording: RecordingOptions = field(
+        default_factory=lambda: RecordingOptions(chunk_rows=CHUNK_ROWS)
+    )
 
 
 class _CsvOut:

@@ -177,9 +177,7 @@ def load_broad(trial_path: str | Path) -> BroadTrial:
             where=str(path),
             value=(acc.shape, quat.shape, movement.shape),
         )
-    return BroadTrial(
-        path.stem, ImuSamples(_times(n, rate), acc, gyr), mag, quat, movement, rate
-    )
+    return BroadTrial(path.stem, ImuSamples(_times(n, rate), acc, gyr), mag, quat, movement, rate)
 
 
 # ------------------------------------------------------------------------- HAPT

@@ -75,8 +75,10 @@ class RecordingOptions:
                 where="rate_hz",
                 value=self.rate_hz,
             )
-        if isinstance(self.chunk_rows, bool) or not isinstance(self.chunk_rows, int) or (
-            self.chunk_rows < 1
+        if (
+            isinstance(self.chunk_rows, bool)
+            or not isinstance(self.chunk_rows, int)
+            or (self.chunk_rows < 1)
         ):
             raise ConfigError(
                 f"chunk_rows must be a positive integer, not {self.chunk_rows!r}",

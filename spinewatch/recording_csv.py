@@ -192,8 +192,10 @@ class CsvSource:
                 if table.num_rows != n_lines:
                     return None
                 columns = [table.column(name).to_numpy() for name in wanted]
-                return np.column_stack(columns).astype(np.float64, copy=False).reshape(
-                    n_lines, len(wanted)
+                return (
+                    np.column_stack(columns)
+                    .astype(np.float64, copy=False)
+                    .reshape(n_lines, len(wanted))
                 )
             if self._delimiter is not None and text.count(self._delimiter.encode()) != n_lines * (
                 width - 1

@@ -169,7 +169,8 @@ class CsvRecordingWriter:
                 self._file.write(",".join(self.names) + "\n")
         except OSError as exc:
             raise RecordingError(
-                f"cannot write: {exc.strerror or exc}", where=str(self.path),
+                f"cannot write: {exc.strerror or exc}",
+                where=str(self.path),
                 advice="check the folder exists and is writable",
             ) from exc
         return self
@@ -194,7 +195,8 @@ class CsvRecordingWriter:
                 if cut < 0:
                     raise RecordingError(
                         "cannot append: last line is longer than 64 kB",
-                        where=str(self.path), advice="start a new file",
+                        where=str(self.path),
+                        advice="start a new file",
                     )
                 fp.truncate(start + cut + 1)
                 tail = tail[: cut + 1]

@@ -225,8 +225,10 @@ class RecordingReader:
         count = int(np.count_nonzero(bad))
         infinite = np.isinf(block.values[bad][:, self._required]).any(axis=1)
         nan = ~infinite & np.isnan(block.values[bad][:, self._required]).any(axis=1)
-        for reason, n in ((_NON_FINITE, int(np.count_nonzero(nan))),
-                          (_INFINITE, int(np.count_nonzero(infinite)))):
+        for reason, n in (
+            (_NON_FINITE, int(np.count_nonzero(nan))),
+            (_INFINITE, int(np.count_nonzero(infinite))),
+        ):
             if n:
                 stats.drop_reasons[reason] = stats.drop_reasons.get(reason, 0) + n
         room = MAX_LISTED - len(stats.dropped_positions)

@@ -6,12 +6,14 @@ import argparse
 import dataclasses
 import json
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
-from spinewatch.analysis import AnalyzeOptions, analyze_recording, parse_window
+from spinewatch.analysis import CHUNK_ROWS, AnalyzeOptions, analyze_recording, parse_window
 from spinewatch.config import load_settings
 from spinewatch.recordings import RecordingOptions
 
@@ -66,6 +68,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def estimate_rows(path: Path) -> int | None:
+    """About how many samples a recording holds, for the progress bar (None if unknown)."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        if suffix == ".npz":
+            with zipfile.ZipFile(path) as zf:
+                name = next(n for n in zf.namelist() if n.endswith(".npy"))
+                with zf.open(name) as fh:
+                    major, _ = np.lib.format.read_magic(fh)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if major == 1
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, _ = read_header(fh)
+                    return int(shape[0])
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+        lines = head.count(b"\n")
+        return (
+            int(path.stat().st_size * max(lines - 1, 1) / max(len(head), 1)) if lines > 1 else None
+        )
+    except (OSError, ValueError, StopIteration, zipfile.BadZipFile, ImportError):
+        return None  # the reader will say what is wrong with the file
+
+
 def _options(args: argparse.Namespace) -> AnalyzeOptions:
     """The analysis options: the settings file (validated once), then the command line."""
     settings = load_settings(args.config)
@@ -78,7 +110,7 @@ def _options(args: argparse.Namespace) -> AnalyzeOptions:
         timeline_hz=timeline_hz,
         settings=pipeline,
         recording=RecordingOptions(
-            acc_unit=args.acc_unit, gyr_unit=args.gyr_unit, rate_hz=args.rate
+            acc_unit=args.acc_unit, gyr_unit=args.gyr_unit, rate_hz=args.rate, chunk_rows=CHUNK_ROWS
         ),
     )
 

@@ -29,8 +29,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("scenario", help="scenario .toml file or built-in name")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="random seed (default: the scenario's, else 0)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="random seed (default: the scenario's, else 0)"
+    )
     p.add_argument("--rate", type=float, default=None, metavar="HZ", help="sample rate, 25-400 Hz")
     p.add_argument("--format", choices=FORMATS, default="csv", help="recording format")
     p.add_argument("--ideal", action="store_true", help="perfect sensor: no noise or bias")
@@ -52,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
     csv_writer = CsvRecordingWriter(recording).open() if args.format == "csv" else None
     kept: list[ImuSamples] = []
     try:
-        with tqdm(total=sim.n_samples, unit=" samples", unit_scale=True, disable=not show,
-                  desc="simulate") as bar:
+        with tqdm(
+            total=sim.n_samples, unit=" samples", unit_scale=True, disable=not show, desc="simulate"
+        ) as bar:
             for chunk in sim.chunks():
                 if csv_writer is not None:
                     csv_writer.write(chunk.samples)
@@ -69,17 +71,35 @@ def run(args: argparse.Namespace) -> int:
         write_recording(recording, ImuSamples.concat(kept))
     truth = sim.truth()
     write_truth_summary(out, truth, {"recording": recording.name})
-    print(_summary(truth.scenario_name, truth.duration_s, sim.n_samples, sim.sample_rate_hz,
-                   truth.posture_seconds, int(truth.steps_s.shape[0]), len(truth.events),
-                   len(truth.sets), recording))
+    print(
+        _summary(
+            truth.scenario_name,
+            truth.duration_s,
+            sim.n_samples,
+            sim.sample_rate_hz,
+            truth.posture_seconds,
+            int(truth.steps_s.shape[0]),
+            len(truth.events),
+            len(truth.sets),
+            recording,
+        )
+    )
     return 0
 
 
-def _summary(name: str, duration_s: float, n: int, rate: float, seconds: dict[str, float],
-             steps: int, events: int, sets: int, recording: Path) -> str:
+def _summary(
+    name: str,
+    duration_s: float,
+    n: int,
+    rate: float,
+    seconds: dict[str, float],
+    steps: int,
+    events: int,
+    sets: int,
+    recording: Path,
+) -> str:
     postures = ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items() if v > 0)
-    return (f"simulated {name!r}: {duration_s / 60:.1f} min, {n} samples at {rate:g} Hz -> "
-            f"{recording}\n  {postures}\n  {steps} steps, {events} events, {sets} exercise sets")
-
-
-
+    return (
+        f"simulated {name!r}: {duration_s / 60:.1f} min, {n} samples at {rate:g} Hz -> "
+        f"{recording}\n  {postures}\n  {steps} steps, {events} events, {sets} exercise sets"
+    )
