@@ -51,11 +51,14 @@ def feature_pass(
     vel: FloatArray,
     motion: FloatArray,
     tilt: FloatArray,
+    yaw: FloatArray,
+    acc_norm: FloatArray,
 ) -> None:
     """Features of N samples into the output arrays; ``state`` (STATE_SIZE,) is updated.
 
     Inputs: quaternions (N, 4), specific force (N, 3) m/s², rates (N, 3) rad/s, the
-    band-pass ``sos`` (2, 6). Outputs: up (N, 3), bv (N,), bh (N, 3), vel, motion, tilt (N,).
+    band-pass ``sos`` (2, 6). Outputs: up (N, 3), bv (N,), bh (N, 3), vel, motion, tilt,
+    yaw (rate about the vertical, rad/s) and acc_norm (m/s²), each (N,).
     """
     g = GRAVITY_MPS2
     for i in range(quat.shape[0]):
@@ -76,10 +79,12 @@ def feature_pass(
         vel[i] = state[_VEL]
         gx, gy, gz = gyr[i, 0], gyr[i, 1], gyr[i, 2]
         s2 = gx * gx + gy * gy + gz * gz
-        yaw = gx * ux + gy * uy + gz * uz
+        w_up = gx * ux + gy * uy + gz * uz
+        yaw[i] = w_up
+        acc_norm[i] = np.sqrt(ax * ax + ay * ay + az * az)
         state[_MOTION] = (1.0 - alpha) * state[_MOTION] + alpha * np.sqrt(s2)
         motion[i] = state[_MOTION]
         # Rotation about the vertical (turning) does not tilt the trunk.
-        t2 = s2 - yaw * yaw
+        t2 = s2 - w_up * w_up
         state[_TILT] = (1.0 - alpha) * state[_TILT] + alpha * np.sqrt(t2 if t2 > 0.0 else 0.0)
         tilt[i] = state[_TILT]

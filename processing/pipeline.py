@@ -10,12 +10,15 @@ reveals it, for at most ``mounting.max_pending_s``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from processing.angles import trunk_angles
 from processing.buffer import ColumnBuffer
+from processing.event_types import EventNotice
+from processing.events import EventChunk, EventDetector
 from processing.features import FeatureExtractor
 from processing.gait import GaitSettings, StepDetector
 from processing.mounting import (
@@ -28,7 +31,9 @@ from processing.mounting import (
 )
 from processing.orientation import OrientationEstimator, OrientationSettings
 from processing.posture import PostureClassifier, PostureSettings, not_worn
+from processing.profile import ClinicalProfile
 from processing.reference import AxisSums, UprightRefiner
+from processing.results import AnalysisChunk, MountingChange, concat_chunks
 from processing.types import BoolArray, FloatArray, ImuSamples
 from spinewatch.errors import InputDataError
 
@@ -49,43 +54,6 @@ class PipelineSettings:
     calibration_window_s: tuple[float, float] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MountingChange:
-    """From global sample ``index`` (time ``t_s``) on, results use ``mounting``."""
-
-    index: int
-    t_s: float
-    mounting: Mounting
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisChunk:
-    """Results finalised by one update; M samples, K steps.
-
-    Attributes:
-        start: global index of the first sample here.
-        t_s: times, s, shape (M,).
-        quat: sensor-to-earth quaternions (w, x, y, z), shape (M, 4).
-        flexion_deg, lateral_deg, inclination_deg: trunk angles, shape (M,).
-        posture: :class:`~processing.types.Posture` codes, int8, shape (M,).
-        steps_t_s: times of newly confirmed steps, s, shape (K,).
-        mounting_changes: mountings that took effect in this chunk.
-    """
-
-    start: int
-    t_s: FloatArray
-    quat: FloatArray
-    flexion_deg: FloatArray
-    lateral_deg: FloatArray
-    inclination_deg: FloatArray
-    posture: np.ndarray
-    steps_t_s: FloatArray
-    mounting_changes: tuple[MountingChange, ...] = ()
-
-    def __len__(self) -> int:
-        return int(self.t_s.shape[0])
-
-
 # While results wait for a mounting, look for one this often (on a grid of samples).
 PENDING_CHECK_S = 5.0
 # Samples per block when a whole recording is analysed at once.
@@ -98,6 +66,9 @@ _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
     "motion": ((), np.float64),
     "tilt": ((), np.float64),
     "off": ((), np.bool_),
+    "gap": ((), np.bool_),
+    "yaw": ((), np.float64),
+    "accn": ((), np.float64),
     "horiz": ((3,), np.float64),
     "vel": ((), np.float64),
 }
@@ -106,9 +77,17 @@ _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
 class Analyzer:
     """Streaming analysis of one sensor's stream at a fixed nominal sample rate."""
 
-    def __init__(self, settings: PipelineSettings, sample_rate_hz: float) -> None:
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        sample_rate_hz: float,
+        profile: ClinicalProfile | None = None,
+    ) -> None:
+        """``profile``: the patient's clinical profile; without one no events are detected."""
         self.settings = settings
         self.sample_rate_hz = sample_rate_hz
+        self._events = None if profile is None else EventDetector(profile, sample_rate_hz)
+        self._notices: list[EventNotice] = []
         self._orient = OrientationEstimator(settings.orientation, sample_rate_hz)
         self._features = FeatureExtractor(sample_rate_hz)
         self._steps = StepDetector(settings.gait, sample_rate_hz)
@@ -152,14 +131,20 @@ class Analyzer:
             off=off,
             horiz=f.horiz_acc_mps2,
             vel=f.vert_vel_mps,
+            gap=np.zeros(len(samples), bool) if gap_before is None else gap_before,
+            yaw=f.yaw_rads,
+            accn=f.acc_norm_mps2,
         )
         g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
         return self._advance(g.decided_until, g.step_index, final=False)
 
     def finish(self) -> AnalysisChunk:
-        """End of stream: finalise everything that is left."""
+        """End of stream: finalise everything that is left and close open events."""
         g = self._steps.finish()
-        return self._advance(g.decided_until, g.step_index, final=True)
+        out = self._advance(g.decided_until, g.step_index, final=True)
+        if self._events is not None:
+            out = dataclasses.replace(out, events=out.events + tuple(self._events.finish()))
+        return out
 
     def _watch_nonwear(self, start: int, motion: FloatArray) -> BoolArray:
         """Non-wear flags for new samples; notes where the sensor moved again after it."""
@@ -397,6 +382,20 @@ class Analyzer:
             walking,
             self._buf.get("off", a, b),
         )
+        if self._events is not None:
+            g = self._buf.get
+            self._notices += self._events.update(
+                EventChunk(
+                    g("t", a, b),
+                    ang.flexion_deg,
+                    ang.lateral_deg,
+                    posture,
+                    g("yaw", a, b),
+                    g("accn", a, b),
+                    up,
+                    g("gap", a, b),
+                )
+            )
         return (
             self._buf.get("t", a, b).copy(),
             self._buf.get("quat", a, b).copy(),
@@ -434,43 +433,29 @@ class Analyzer:
             cols[5],
             np.asarray(steps_t, dtype=np.float64),
             tuple(changes or ()),
+            self._take_notices(),
         )
+
+    def _take_notices(self) -> tuple[EventNotice, ...]:
+        notices, self._notices = tuple(self._notices), []
+        return notices
 
 
 def analyze_samples(
-    samples: ImuSamples, settings: PipelineSettings, sample_rate_hz: float
+    samples: ImuSamples,
+    settings: PipelineSettings,
+    sample_rate_hz: float,
+    profile: ClinicalProfile | None = None,
 ) -> AnalysisChunk:
     """Offline analysis of a whole recording: the streaming analyser, fed block by block.
 
     Blocks keep the arrays in cache (one huge block is several times slower);
     the streaming analyser gives the same result for any blocks.
     """
-    an = Analyzer(settings, sample_rate_hz)
+    an = Analyzer(settings, sample_rate_hz, profile)
     parts = [
         an.update(samples.slice(i, i + OFFLINE_BLOCK))
         for i in range(0, max(len(samples), 1), OFFLINE_BLOCK)
     ]
     parts.append(an.finish())
     return concat_chunks(parts)
-
-
-def concat_chunks(chunks: list[AnalysisChunk]) -> AnalysisChunk:
-    """Join consecutive chunks into one."""
-    nonempty = [c for c in chunks if len(c)]
-    start = nonempty[0].start if nonempty else 0
-
-    def cat(name: str, empty: np.ndarray) -> np.ndarray:
-        arrs = [getattr(c, name) for c in chunks]
-        return np.concatenate(arrs) if arrs else empty
-
-    return AnalysisChunk(
-        start,
-        cat("t_s", np.empty(0)),
-        cat("quat", np.empty((0, 4))),
-        cat("flexion_deg", np.empty(0)),
-        cat("lateral_deg", np.empty(0)),
-        cat("inclination_deg", np.empty(0)),
-        cat("posture", np.empty(0, dtype=np.int8)),
-        cat("steps_t_s", np.empty(0)),
-        tuple(m for c in chunks for m in c.mounting_changes),
-    )

@@ -20,9 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from processing.pipeline import AnalysisChunk, Analyzer, PipelineSettings
-from processing.profile import Zone
+from processing.event_types import EVENT_TYPES, EventNotice, Phase
+from processing.pipeline import Analyzer, PipelineSettings
+from processing.profile import ClinicalProfile, Zone
 from processing.quality import GapDetector, QualitySettings, SaturationDetector, SaturationResult
+from processing.results import AnalysisChunk
 from processing.summary import SummaryAccumulator
 from processing.timeline import TimelineDecimator, TimelineRows
 from processing.types import POSTURE_LABELS
@@ -44,6 +46,7 @@ class AnalyzeOptions:
     """What to analyse and how; see ``spinewatch analyze --help``."""
 
     zones: tuple[Zone, ...]
+    profile: ClinicalProfile | None = None
     timeline_hz: float = 10.0
     settings: PipelineSettings = field(default_factory=PipelineSettings)
     recording: RecordingOptions = field(
@@ -93,7 +96,7 @@ def analyze_recording(
     out_dir.mkdir(parents=True, exist_ok=True)
     with open_recording(path, options.recording) as reader:
         fs = float(reader.sample_rate_hz)
-        analyzer = Analyzer(options.settings, fs)
+        analyzer = Analyzer(options.settings, fs, options.profile)
         decimator = TimelineDecimator(fs, options.timeline_hz)
         summary = SummaryAccumulator(GAP_FACTOR / fs, options.zones)
         timeline = _CsvOut(out_dir / "timeline.csv", TIMELINE_COLUMNS, (4, 2, 2, 2, -1))
@@ -101,6 +104,7 @@ def analyze_recording(
             out_dir / "orientation.csv", ("t", "qw", "qx", "qy", "qz"), (6, 7, 7, 7, 7)
         )
         steps = _CsvOut(out_dir / "steps.csv", ("t",), (4,))
+        events = EventsOut(out_dir / "events.csv")
         gaps = GapDetector(fs, QualitySettings(gap_factor=GAP_FACTOR))
         clipping = SaturationDetector()
         saturated = [0, 0]
@@ -110,21 +114,24 @@ def analyze_recording(
                 res = analyzer.update(chunk, gaps.update(chunk.t_s).after_gap)
                 _count(clipping.update(chunk.acc_mps2, chunk.gyr_rads), saturated)
                 _write(res, decimator.update, timeline, orientation, steps, summary)
+                events.write(res.events)
                 n_in += len(chunk)
                 if progress is not None:
                     progress(len(chunk))
             _count(clipping.finish(), saturated)
             res = analyzer.finish()
             _write(res, decimator.update, timeline, orientation, steps, summary)
+            events.write(res.events)
             _write_timeline(timeline, decimator.finish())
         finally:
-            for out in (timeline, orientation, steps):
+            for out in (timeline, orientation, steps, events):
                 out.close()
         if n_in == 0:
             raise RecordingError(
                 "the recording has no samples", where=str(path), advice="check the file"
             )
         result = summary.result()
+        result["events"] = events.summary()
         result["samples"] = n_in
         result["sample_rate_hz"] = fs
         result["mountings"] = [
@@ -155,6 +162,45 @@ def analyze_recording(
             )
     (out_dir / "summary.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result
+
+
+class EventsOut:
+    """``events.csv``: one row per event when it closes, and per-type totals for the summary."""
+
+    COLUMNS = ("type", "start", "end", "peak_deg", "technique", "severity")
+
+    def __init__(self, path: Path) -> None:
+        self._fh = path.open("w", encoding="utf-8", newline="\n")
+        self._fh.write(",".join(self.COLUMNS) + "\n")
+        self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
+        self.seconds: dict[str, float] = dict.fromkeys(EVENT_TYPES, 0.0)
+
+    def write(self, notices: tuple[EventNotice, ...]) -> None:
+        for n in notices:
+            if n.phase is not Phase.CLOSED:
+                continue
+            e = n.event
+            peak = "" if math.isnan(e.peak_deg) else f"{e.peak_deg:.1f}"
+            row = (
+                e.type,
+                f"{e.start_s:.2f}",
+                f"{e.end_s:.2f}",
+                peak,
+                e.technique,
+                e.severity.value,
+            )
+            self._fh.write(",".join(row) + "\n")
+            self.counts[e.type] = self.counts.get(e.type, 0) + 1
+            self.seconds[e.type] = self.seconds.get(e.type, 0.0) + (e.end_s - e.start_s)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "count": self.counts,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+    def close(self) -> None:
+        self._fh.close()
 
 
 def _count(result: SaturationResult, totals: list[int]) -> None:

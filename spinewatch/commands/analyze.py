@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
         help="analyse a recording: trunk angles, posture, steps, summary",
         description="Analyse a lower-back IMU recording (CSV, .npz or .parquet with columns "
         "t, ax, ay, az, gx, gy, gz) into DIR: timeline.csv, orientation.csv, steps.csv, "
-        "summary.json. No calibration is needed: the sensor may be worn in any rotation.",
+        "events.csv, summary.json. No calibration is needed: the sensor may be worn in any "
+        "rotation. Events are judged against the patient's profile (--config).",
     )
     p.add_argument("recording", type=Path, help="the recording file")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
@@ -105,8 +106,10 @@ def _options(args: argparse.Namespace) -> AnalyzeOptions:
     if args.calibration is not None:
         pipeline = dataclasses.replace(pipeline, calibration_window_s=args.calibration)
     timeline_hz = settings.analysis.timeline_hz if args.timeline_hz is None else args.timeline_hz
+    profile = settings.patient.clinical_profile()
     return AnalyzeOptions(
-        zones=settings.patient.clinical_profile().flexion_zones(),
+        zones=profile.flexion_zones(),
+        profile=profile,
         timeline_hz=timeline_hz,
         settings=pipeline,
         recording=RecordingOptions(

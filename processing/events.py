@@ -1,0 +1,433 @@
+"""Risky movements and falls, detected as results stream by.
+
+Each detector works on final per-sample results (angles, posture) and a few
+raw signals, carries its state between chunks, and reports
+:class:`~processing.event_types.EventNotice` objects: ``OPENED`` when the
+condition is complete (the moment an alert may go out), ``CLOSED`` when the
+event is over. No event spans a gap in the data.
+
+What one lumbar sensor can and cannot say, honestly:
+
+* a *bend* is the lower trunk (pelvis and lumbar spine) flexed past the
+  profile's limit for longer than its hold time;
+* a *twist* is the pelvis turning about the vertical while the person is not
+  walking: the sensor sees the pelvis, not the spine twisting above it, and
+  cannot tell twisting from turning on the spot, so rotations larger than a
+  spine allows (``TURN_MIN_DEG``) are taken as turning around and not reported;
+* a *fall* is an impact followed by the trunk's attitude staying changed
+  (lying, or not getting up), judged from the sensor's own vertical, so it
+  needs no mounting.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from processing.event_types import Event, EventNotice, Phase, Severity
+from processing.posture import hysteresis
+from processing.profile import ClinicalProfile
+from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
+
+# Well past a limit: this much beyond it (degrees) or twice as long (sitting).
+FAR_MARGIN_DEG: Final = 20.0
+# EN 1005-4: a side bend beyond 20° is awkward; one held 1 s counts as an occurrence.
+LATERAL_AWKWARD_DEG: Final = 20.0
+LATERAL_HOLD_S: Final = 1.0
+LATERAL_HYSTERESIS_DEG: Final = 3.0
+# Pelvis rotations beyond this are turning around, not twisting the spine.
+TURN_MIN_DEG: Final = 100.0
+# Rotations closer than this in time belong to one twist (out and back).
+TWIST_MERGE_S: Final = 2.0
+# A rotation is followed from this fraction of the rate limit (so that its slow start and
+# end count), and is a twist only if its rate reached the limit.
+TWIST_TRACK_FRACTION: Final = 0.3
+# A sitting bout survives breaks shorter than this (shifting, reaching, a brief stand).
+SITTING_BREAK_S: Final = 30.0
+# Falls (waist-worn sensors see 3 g and more in falls, up to about 2.5 g in sitting down
+# heavily): an impact beyond FALL_IMPACT_G, then an attitude change of at least
+# FALL_TILT_DEG still there FALL_AFTER_S later; the attitude before is from FALL_BEFORE_S.
+FALL_IMPACT_G: Final = 3.0
+FALL_TILT_DEG: Final = 60.0
+FALL_BEFORE_S: Final = (2.0, 1.0)
+FALL_AFTER_S: Final = (1.5, 3.0)
+FALL_REFRACTORY_S: Final = 5.0
+
+_NOT_UPRIGHT_ACTIVITY = (Posture.LYING, Posture.NOT_WORN, Posture.WALKING)
+
+
+@dataclass(frozen=True, slots=True)
+class EventChunk:
+    """The per-sample inputs of the detectors for N final samples.
+
+    Attributes:
+        t_s: times, s, (N,). flexion_deg, lateral_deg: trunk angles, (N,).
+        posture: :class:`Posture` codes, (N,). yaw_rads: rotation rate about the
+        vertical, rad/s (positive: turning left), (N,). acc_norm_mps2: specific-force
+        magnitude, (N,). up_s: earth-up seen from the sensor, (N, 3). gap: the sample
+        follows a gap, (N,).
+    """
+
+    t_s: FloatArray
+    flexion_deg: FloatArray
+    lateral_deg: FloatArray
+    posture: np.ndarray
+    yaw_rads: FloatArray
+    acc_norm_mps2: FloatArray
+    up_s: FloatArray
+    gap: BoolArray
+
+
+@dataclass(slots=True)
+class _Run:
+    start_s: float
+    last_s: float
+    peak: float
+    opened: bool = False
+    extra: float = 0.0  # detector-specific (accumulated angle, max flexion)
+
+
+def _runs(active: BoolArray, gap: BoolArray, carried: bool) -> list[tuple[int, int, bool]]:
+    """Runs of ``active`` as ``(start, stop, continues)``; a gap always starts a new run.
+
+    ``carried``: a run was going on at the end of the previous chunk; the first run
+    here ``continues`` it if it starts at sample 0 without a gap.
+    """
+    if len(active) == 0 or not active.any():
+        return []
+    prev = np.concatenate([[carried], active[:-1]])
+    ids = np.cumsum(active & (~prev | gap))
+    idx = np.flatnonzero(active)
+    run_ids, first, counts = np.unique(ids[idx], return_index=True, return_counts=True)
+    return [
+        (int(idx[f]), int(idx[f]) + int(n), bool(r == 0))
+        for r, f, n in zip(run_ids, first, counts, strict=True)
+    ]
+
+
+class HeldCondition:
+    """A condition that counts once it has held for ``hold_s`` (bends, side bends).
+
+    The event's peak is the value of largest magnitude; ``grade`` turns
+    ``(peak, duration_s)`` into severity and technique.
+    """
+
+    def __init__(
+        self, kind: str, hold_s: float, grade: Callable[[float, float], tuple[Severity, str]]
+    ) -> None:
+        self.kind = kind
+        self.hold_s = hold_s
+        self.grade = grade
+        self.run: _Run | None = None
+
+    def update(
+        self, t: FloatArray, active: BoolArray, value: FloatArray, gap: BoolArray
+    ) -> list[EventNotice]:
+        """Feed N samples: times (N,) s, the condition (N,), its signal (N,), gaps (N,)."""
+        notices: list[EventNotice] = []
+        if self.run is not None and len(active) and (not active[0] or gap[0]):
+            notices += self._close()  # the run ended with the previous chunk
+        for a, b, continues in _runs(active, gap, self.run is not None):
+            if not continues:
+                notices += self._close()
+            k = a + int(np.argmax(np.abs(value[a:b])))
+            if self.run is None:
+                self.run = _Run(float(t[a]), float(t[a]), float(value[k]))
+            run = self.run
+            if abs(float(value[k])) > abs(run.peak):
+                run.peak = float(value[k])
+            run.last_s = float(t[b - 1])
+            if not run.opened:
+                held = np.flatnonzero(t[a:b] - run.start_s >= self.hold_s)
+                if len(held):
+                    run.opened = True
+                    notices.append(EventNotice(Phase.OPENED, self._event(float(t[a + held[0]]))))
+            if b < len(active):
+                notices += self._close()  # ended inside this chunk
+        return notices
+
+    def finish(self) -> list[EventNotice]:
+        return self._close()
+
+    def _event(self, detected_s: float, end_s: float = math.nan) -> Event:
+        run = self.run
+        if run is None:
+            raise ValueError("internal: no run to report")
+        severity, technique = self.grade(run.peak, run.last_s - run.start_s)
+        return Event(self.kind, run.start_s, end_s, run.peak, technique, severity, detected_s)
+
+    def _close(self) -> list[EventNotice]:
+        run = self.run
+        if run is None:
+            return []
+        notices = (
+            [EventNotice(Phase.CLOSED, self._event(run.last_s, run.last_s))] if run.opened else []
+        )
+        self.run = None
+        return notices
+
+
+@dataclass(slots=True)
+class _Candidate:
+    index: int  # global sample index of the impact
+    t_s: float
+    before: FloatArray  # attitude before, unit (3,)
+    peak_g: float
+
+
+@dataclass(slots=True)
+class FallDetector:
+    """Impact, then a changed attitude that stays: a fall (see the module doc)."""
+
+    rate_hz: float
+    _hist_up: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
+    _hist_t: FloatArray = field(default_factory=lambda: np.empty(0))
+    _hist_post: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int8))
+    _pending: list[_Candidate] = field(default_factory=list)
+    _quiet_until_s: float = -math.inf
+
+    def update(self, c: EventChunk) -> list[EventNotice]:
+        keep = round((FALL_BEFORE_S[0] + FALL_AFTER_S[1] + 1.0) * self.rate_hz)
+        up = np.concatenate([self._hist_up, c.up_s])[-keep - len(c.t_s) :]
+        t = np.concatenate([self._hist_t, c.t_s])[-keep - len(c.t_s) :]
+        post = np.concatenate([self._hist_post, c.posture])[-keep - len(c.t_s) :]
+        impacts = np.flatnonzero(c.acc_norm_mps2 > FALL_IMPACT_G * GRAVITY_MPS2)
+        offset = len(t) - len(c.t_s)
+        for i in impacts:
+            ts = float(c.t_s[i])
+            if ts < self._quiet_until_s:
+                continue
+            sel = (t >= ts - FALL_BEFORE_S[0]) & (t <= ts - FALL_BEFORE_S[1])
+            if not sel.any():
+                continue
+            before = up[sel].sum(axis=0)
+            self._pending.append(
+                _Candidate(
+                    offset + int(i),
+                    ts,
+                    before / np.linalg.norm(before),
+                    float(c.acc_norm_mps2[i] / GRAVITY_MPS2),
+                )
+            )
+            self._quiet_until_s = ts + FALL_REFRACTORY_S
+        notices = self._decide(t, up, post)
+        self._hist_up, self._hist_t, self._hist_post = up[-keep:], t[-keep:], post[-keep:]
+        return notices
+
+    def _decide(self, t: FloatArray, up: FloatArray, post: np.ndarray) -> list[EventNotice]:
+        notices = []
+        still: list[_Candidate] = []
+        for cand in self._pending:
+            if len(t) == 0 or t[-1] < cand.t_s + FALL_AFTER_S[1]:
+                still.append(cand)
+                continue
+            sel = (t >= cand.t_s + FALL_AFTER_S[0]) & (t <= cand.t_s + FALL_AFTER_S[1])
+            if not sel.any():
+                continue
+            tilt = _angle_deg(up[sel].sum(axis=0), cand.before)
+            # Still down at the end of the window (judged against the sensor's own vertical
+            # before the fall, so it needs no mounting): the person did not get up.
+            end_tilt = _angle_deg(up[sel][-max(1, len(up[sel]) // 4) :].sum(axis=0), cand.before)
+            if tilt >= FALL_TILT_DEG and end_tilt >= FALL_TILT_DEG:
+                # From the loss of balance to the impact; known FALL_AFTER_S later.
+                decided = cand.t_s + FALL_AFTER_S[1]
+                event = Event(
+                    "fall", cand.t_s - FALL_BEFORE_S[1], cand.t_s, tilt, "",
+                    Severity.CRITICAL, decided,
+                )  # fmt: skip
+                notices += [EventNotice(Phase.OPENED, event), EventNotice(Phase.CLOSED, event)]
+        self._pending = still
+        return notices
+
+
+def _angle_deg(a: FloatArray, unit_b: FloatArray) -> float:
+    """Angle between vector ``a`` (3,) and unit vector ``unit_b`` (3,), degrees."""
+    cos = float(np.dot(a, unit_b)) / max(float(np.linalg.norm(a)), 1e-12)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+class TwistDetector:
+    """Fast pelvis rotation about the vertical while not walking (see the module doc).
+
+    A twist is the heading's excursion from where it started: turning out and back
+    is one twist, whose peak is the largest excursion. Rotations less than
+    ``TWIST_MERGE_S`` apart belong to the same twist.
+    """
+
+    def __init__(self, profile: ClinicalProfile) -> None:
+        self.profile = profile
+        self.run: _Run | None = None
+        self._fast = False
+        self._cum = 0.0  # heading turned since the twist began, degrees
+        self._max_rate = 0.0  # fastest rotation in it, °/s
+
+    def update(self, c: EventChunk, eligible: BoolArray) -> list[EventNotice]:
+        n = len(c.t_s)
+        rate_dps = np.degrees(c.yaw_rads)
+        limit = self.profile.twist_rate_limit_dps
+        speed = np.abs(rate_dps)
+        track = TWIST_TRACK_FRACTION * limit
+        moving, self._fast = hysteresis(speed > track, speed < 0.5 * track, self._fast)
+        active = moving & eligible
+        dt = np.diff(c.t_s, prepend=c.t_s[0]) if n else c.t_s
+        step = np.where(c.gap, 0.0, rate_dps * dt)
+        notices: list[EventNotice] = []
+        pos = 0  # the open twist has been integrated up to here
+        for a, b, _ in _runs(active, c.gap, False):
+            if self.run is not None:
+                quiet_too_long = c.t_s[a] - self.run.last_s > TWIST_MERGE_S
+                if quiet_too_long or c.gap[pos : a + 1].any():
+                    notices += self._close()
+            if self.run is None:
+                self.run = _Run(float(c.t_s[a]), float(c.t_s[a]), 0.0)
+                self._cum, self._max_rate, pos = 0.0, 0.0, a
+            self._integrate(step[pos:b])
+            self.run.extra = max(self.run.extra, float(np.max(c.flexion_deg[a:b])))
+            self._max_rate = max(self._max_rate, float(np.max(speed[a:b])))
+            self.run.last_s = float(c.t_s[b - 1])
+            pos = b
+        if self.run is not None and n:
+            self._integrate(step[pos:])
+            if c.t_s[-1] - self.run.last_s > TWIST_MERGE_S:
+                notices += self._close()
+        return notices
+
+    def finish(self) -> list[EventNotice]:
+        return self._close()
+
+    def _integrate(self, steps: FloatArray) -> None:
+        if self.run is None or len(steps) == 0:
+            return
+        cum = self._cum + np.cumsum(steps)
+        k = int(np.argmax(np.abs(cum)))
+        if abs(cum[k]) > abs(self.run.peak):
+            self.run.peak = float(cum[k])
+        self._cum = float(cum[-1])
+
+    def _close(self) -> list[EventNotice]:
+        run, self.run = self.run, None
+        if run is None:
+            return []
+        angle = abs(run.peak)
+        if not (self.profile.twist_limit_deg <= angle < TURN_MIN_DEG):
+            return []
+        if self._max_rate < self.profile.twist_rate_limit_dps:
+            return []  # a slow turn, not a twist
+        bent = run.extra > self.profile.flexion_caution_deg
+        severity = Severity.FAR_BEYOND if bent else Severity.BEYOND
+        side = "left" if run.peak > 0 else "right"
+        event = Event("twist", run.start_s, run.last_s, run.peak, side, severity, run.last_s)
+        return [EventNotice(Phase.OPENED, event), EventNotice(Phase.CLOSED, event)]
+
+
+class SittingBouts:
+    """Sitting bouts longer than the profile allows; breaks under SITTING_BREAK_S do not count."""
+
+    def __init__(self, profile: ClinicalProfile) -> None:
+        self.limit_s = profile.sitting_max_min * 60.0
+        self.start_s: float | None = None
+        self.last_s = -math.inf
+        self.opened = False
+
+    def update(self, c: EventChunk) -> list[EventNotice]:
+        notices: list[EventNotice] = []
+        sitting = c.posture == Posture.SITTING
+        # Lying, taking the sensor off and gaps end a bout whatever their length.
+        ends = np.isin(c.posture, (Posture.LYING, Posture.NOT_WORN)) | c.gap
+        for i in np.flatnonzero(sitting | ends):
+            t = float(c.t_s[i])
+            if self.start_s is not None and (ends[i] or t - self.last_s > SITTING_BREAK_S):
+                notices += self._close()
+            if not sitting[i]:
+                continue
+            if self.start_s is None:
+                self.start_s = t
+            self.last_s = t
+            if not self.opened and t - self.start_s >= self.limit_s:
+                self.opened = True
+                notices.append(EventNotice(Phase.OPENED, self._event(t, math.nan)))
+        # A long enough stretch without sitting ends the bout, even before sitting resumes.
+        if self.start_s is not None and len(c.t_s) and c.t_s[-1] - self.last_s > SITTING_BREAK_S:
+            notices += self._close()
+        return notices
+
+    def finish(self) -> list[EventNotice]:
+        return self._close()
+
+    def _event(self, detected_s: float, end_s: float) -> Event:
+        start = self.start_s if self.start_s is not None else detected_s
+        duration = (self.last_s if math.isnan(end_s) else end_s) - start
+        severity = Severity.FAR_BEYOND if duration >= 2 * self.limit_s else Severity.BEYOND
+        return Event("prolonged_sitting", start, end_s, math.nan, "", severity, detected_s)
+
+    def _close(self) -> list[EventNotice]:
+        notices = []
+        if self.start_s is not None and self.opened:
+            notices.append(EventNotice(Phase.CLOSED, self._event(self.last_s, self.last_s)))
+        self.start_s, self.opened = None, False
+        return notices
+
+
+class EventDetector:
+    """All detectors over the final results of one stream, for one patient's profile."""
+
+    def __init__(self, profile: ClinicalProfile, rate_hz: float) -> None:
+        self.profile = profile
+        p = profile
+        self._bend_on = False
+        self._lat_on = False
+        self.bend = HeldCondition("bend", p.flexion_hold_s, self._grade_bend)
+        self.lateral = HeldCondition("lateral_bend", LATERAL_HOLD_S, self._grade_lateral)
+        self.twist = TwistDetector(p)
+        self.sitting = SittingBouts(p)
+        self.falls = FallDetector(rate_hz)
+        self._lateral_times: list[float] = []
+
+    def update(self, c: EventChunk) -> list[EventNotice]:
+        """Notices for N new final samples, in time order."""
+        if len(c.t_s) == 0:
+            return []
+        p = self.profile
+        eligible = ~np.isin(c.posture, _NOT_UPRIGHT_ACTIVITY)
+        bend, self._bend_on = hysteresis(
+            c.flexion_deg > p.flexion_limit_deg,
+            c.flexion_deg < p.flexion_limit_deg - p.flexion_hysteresis_deg,
+            self._bend_on,
+        )
+        lat = np.abs(c.lateral_deg)
+        side, self._lat_on = hysteresis(
+            lat > p.lateral_limit_deg,
+            lat < p.lateral_limit_deg - LATERAL_HYSTERESIS_DEG,
+            self._lat_on,
+        )
+        notices = (
+            self.bend.update(c.t_s, bend & eligible, c.flexion_deg, c.gap)
+            + self.lateral.update(c.t_s, side & eligible, c.lateral_deg, c.gap)
+            + self.twist.update(c, eligible)
+            + self.sitting.update(c)
+            + self.falls.update(c)
+        )
+        return sorted(notices, key=_order)
+
+    def finish(self) -> list[EventNotice]:
+        notices = self.bend.finish() + self.lateral.finish() + self.twist.finish()
+        return sorted(notices + self.sitting.finish(), key=_order)
+
+    def _grade_bend(self, peak: float, _duration: float) -> tuple[Severity, str]:
+        far = peak >= self.profile.flexion_limit_deg + FAR_MARGIN_DEG
+        return (Severity.FAR_BEYOND if far else Severity.BEYOND), ""
+
+    def _grade_lateral(self, peak: float, _duration: float) -> tuple[Severity, str]:
+        side = "right" if peak > 0 else "left"
+        if abs(peak) >= LATERAL_AWKWARD_DEG:
+            return Severity.BEYOND, side
+        return Severity.CAUTION, side
+
+
+def _order(n: EventNotice) -> tuple[float, int]:
+    t = n.event.detected_s if n.phase is Phase.OPENED else n.event.end_s
+    return (t, 0 if n.phase is Phase.OPENED else 1)

@@ -1,0 +1,189 @@
+"""Risky movements and falls: boundaries of hold and hysteresis, gaps, chunking, data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from processing.event_types import Event, Phase, Severity
+from processing.events import EventChunk, EventDetector, HeldCondition
+from processing.pipeline import PipelineSettings, analyze_samples
+from processing.types import Posture
+from simulator import simulate
+from simulator.scenarios import from_activities, random_day
+from spinewatch.profiles import load_profile
+
+RATE = 10.0
+
+
+def _closed(notices) -> list[Event]:
+    return [n.event for n in notices if n.phase is Phase.CLOSED]
+
+
+def _chunk(flex: np.ndarray, posture=Posture.STANDING, gap=None, t=None) -> EventChunk:
+    n = len(flex)
+    return EventChunk(
+        t_s=np.arange(n) / RATE if t is None else t,
+        flexion_deg=np.asarray(flex, float),
+        lateral_deg=np.zeros(n),
+        posture=np.full(n, posture, dtype=np.int8),
+        yaw_rads=np.zeros(n),
+        acc_norm_mps2=np.full(n, 9.81),
+        up_s=np.tile([0.0, 0.0, 1.0], (n, 1)),
+        gap=np.zeros(n, bool) if gap is None else gap,
+    )
+
+
+@pytest.fixture
+def profile():
+    # Fusion weeks 0–6: flexion limit 25°, hold 3 s, hysteresis 5°.
+    return load_profile("fusion_weeks_0_6")
+
+
+def test_bend_needs_the_hold_time(profile) -> None:
+    hold_n = int(profile.flexion_hold_s * RATE)
+    over = profile.flexion_limit_deg + 5
+    just_short = np.r_[np.zeros(10), np.full(hold_n, over), np.zeros(10)]  # held 2.9 s
+    held = np.r_[np.zeros(10), np.full(hold_n + 1, over), np.zeros(10)]  # held 3.0 s
+    assert _closed(EventDetector(profile, RATE).update(_chunk(just_short))) == []
+    notices = EventDetector(profile, RATE).update(_chunk(held))
+    opened = [n.event for n in notices if n.phase is Phase.OPENED]
+    assert len(opened) == 1 and opened[0].detected_s == pytest.approx(1.0 + 3.0)
+    (bend,) = _closed(notices)
+    assert bend.type == "bend" and bend.start_s == pytest.approx(1.0)
+    assert bend.severity is Severity.BEYOND and bend.peak_deg == pytest.approx(over)
+
+
+def test_hovering_at_the_limit_is_one_bend_not_fifty(profile) -> None:
+    lim = profile.flexion_limit_deg
+    rng = np.random.default_rng(0)
+    # 60 s hovering within the hysteresis band just around the limit.
+    flex = lim + rng.uniform(-profile.flexion_hysteresis_deg + 0.5, 2.0, 600)
+    flex = np.r_[np.zeros(5), lim + 1, flex, np.zeros(10)]
+    bends = _closed(EventDetector(profile, RATE).update(_chunk(flex)))
+    assert len(bends) == 1
+    assert bends[0].end_s - bends[0].start_s == pytest.approx(60.1, abs=0.2)
+
+
+def test_far_beyond_the_limit(profile) -> None:
+    flex = np.r_[np.zeros(5), np.full(50, profile.flexion_limit_deg + 30), np.zeros(5)]
+    (bend,) = _closed(EventDetector(profile, RATE).update(_chunk(flex)))
+    assert bend.severity is Severity.FAR_BEYOND
+
+
+def test_a_gap_ends_a_bend_and_no_event_spans_it(profile) -> None:
+    over = profile.flexion_limit_deg + 5
+    flex = np.full(200, over)
+    gap = np.zeros(200, bool)
+    gap[100] = True  # samples 0–99 and 100–199 are separated by missing data
+    t = np.arange(200) / RATE
+    t[100:] += 600.0  # ten minutes missing
+    c = _chunk(flex, gap=gap)
+    c = EventChunk(t, c.flexion_deg, c.lateral_deg, c.posture, c.yaw_rads, c.acc_norm_mps2,
+                   c.up_s, c.gap)  # fmt: skip
+    det = EventDetector(profile, RATE)
+    bends = _closed(det.update(c) + det.finish())
+    assert len(bends) == 2
+    assert bends[0].end_s == pytest.approx(9.9) and bends[1].start_s == pytest.approx(610.0)
+
+
+def test_lying_and_walking_are_not_bends(profile) -> None:
+    flex = np.full(100, 80.0)
+    for posture in (Posture.LYING, Posture.WALKING, Posture.NOT_WORN):
+        assert _closed(EventDetector(profile, RATE).update(_chunk(flex, posture))) == []
+
+
+def test_chunking_does_not_change_events(profile) -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(6000) / RATE
+    flex = 30 * np.sin(t / 7) + 10 + rng.normal(0, 2, len(t))
+    one = EventDetector(profile, RATE)
+    whole = _closed(one.update(_chunk(flex)) + one.finish())
+    det = EventDetector(profile, RATE)
+    parts, i = [], 0
+    while i < len(flex):
+        k = int(rng.integers(1, 40))
+        parts += det.update(_chunk(flex[i : i + k], t=t[i : i + k]))
+        i += k
+    parts += det.finish()
+    assert len(whole) > 3
+    assert [(e.start_s, e.end_s, e.peak_deg) for e in _closed(parts)] == [
+        (e.start_s, e.end_s, e.peak_deg) for e in whole
+    ]
+
+
+def test_profile_overrides_change_what_counts() -> None:
+    flex = np.r_[np.zeros(5), np.full(60, 35.0), np.zeros(5)]
+    strict = load_profile("fusion_weeks_0_6")
+    relaxed = load_profile("fusion_weeks_0_6", {"flexion_limit_deg": 40, "flexion_caution_deg": 30})
+    assert len(_closed(EventDetector(strict, RATE).update(_chunk(flex)))) == 1
+    assert _closed(EventDetector(relaxed, RATE).update(_chunk(flex))) == []
+
+
+def test_held_condition_boundary_exactly_at_hold() -> None:
+    h = HeldCondition("bend", 0.5, lambda p, d: (Severity.BEYOND, ""))
+    t = np.arange(8) / RATE
+    active = np.array([0, 1, 1, 1, 1, 1, 1, 0], bool)  # 0.1 … 0.6 s: held exactly 0.5 s
+    notices = h.update(t, active, np.ones(8), np.zeros(8, bool))
+    assert [n.phase for n in notices] == [Phase.OPENED, Phase.CLOSED]
+
+
+def test_prolonged_sitting_opens_at_the_limit() -> None:
+    profile = load_profile("fusion_weeks_0_6", {"sitting_max_min": 2.0})
+    sim = simulate(from_activities([
+        {"type": "standing", "duration_s": 10}, {"type": "walking", "duration_s": 40},
+        {"type": "standing", "duration_s": 10}, {"type": "sitting", "duration_s": 200},
+        {"type": "standing", "duration_s": 60}, {"type": "sitting", "duration_s": 60},
+        {"type": "standing", "duration_s": 20},
+    ]), seed=1)  # fmt: skip
+    res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+    opened = [n.event for n in res.events if n.phase is Phase.OPENED and
+              n.event.type == "prolonged_sitting"]  # fmt: skip
+    closed = [e for e in _closed(res.events) if e.type == "prolonged_sitting"]
+    assert len(opened) == 1 and len(closed) == 1  # the 60 s bout is not prolonged
+    assert opened[0].detected_s - opened[0].start_s == pytest.approx(120, abs=1)
+    assert closed[0].end_s - closed[0].start_s == pytest.approx(200, abs=8)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward", "left", "right"])
+def test_simulated_falls_are_found_in_any_mounting(direction: str) -> None:
+    sim = simulate(from_activities([
+        {"type": "walking", "duration_s": 20}, {"type": "fall", "direction": direction},
+        {"type": "standing", "duration_s": 5},
+    ], mounting={"mode": "random"}), seed=7)  # fmt: skip
+    res = analyze_samples(sim.samples, PipelineSettings(), 100.0, load_profile("maintenance"))
+    falls = [e for e in _closed(res.events) if e.type == "fall"]
+    (truth,) = sim.truth.events_of("fall")
+    assert len(falls) == 1
+    assert falls[0].severity is Severity.CRITICAL
+    assert abs(falls[0].start_s - truth.start_s) < 0.5 and abs(falls[0].end_s - truth.end_s) < 0.5
+
+
+def test_falls_and_bends_on_simulated_days() -> None:
+    # The simulator marks a bend wherever flexion passes 30°: score against the same rule.
+    profile = load_profile("maintenance", {"flexion_limit_deg": 30, "flexion_caution_deg": 20,
+                                           "flexion_hold_s": 0.0})  # fmt: skip
+    tp = fp = fn = falls = 0
+    for seed in (21, 22, 23, 24, 25, 26):
+        sim = simulate(random_day(seed, hours=0.5, mounting_mode="random"), seed=seed)
+        res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+        found = _closed(res.events)
+        falls += sum(e.type == "fall" for e in found)
+        det = [e for e in found if e.type == "bend"]
+        used: set[int] = set()
+        for e in sim.truth.events_of("bend"):
+            m = [i for i, d in enumerate(det) if i not in used and d.start_s < e.end_s + 0.5
+                 and d.end_s > e.start_s - 0.5]  # fmt: skip
+            if m:
+                used.add(m[0])
+                tp += 1
+                assert abs(det[m[0]].start_s - e.start_s) < 0.5
+                assert abs(det[m[0]].end_s - e.end_s) < 0.5
+            else:
+                fn += 1
+        fp += len(det) - len(used)
+    assert falls == 0  # ordinary days: bends, lifts, twists, lying down — no fall
+    assert tp / (tp + fn) >= 0.95
+    # Known extra bends: getting face down onto the floor and sit-to-stand exercise leans,
+    # which the simulator's truth leaves out (see the closing note of issue 3).
+    assert tp / (tp + fp) >= 0.75
