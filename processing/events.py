@@ -29,6 +29,7 @@ from typing import Final
 import numpy as np
 
 from processing.event_types import Event, EventNotice, Phase, Severity
+from processing.lifts import LiftDetector
 from processing.posture import hysteresis
 from processing.profile import ClinicalProfile
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
@@ -69,7 +70,7 @@ class EventChunk:
         posture: :class:`Posture` codes, (N,). yaw_rads: rotation rate about the
         vertical, rad/s (positive: turning left), (N,). acc_norm_mps2: specific-force
         magnitude, (N,). up_s: earth-up seen from the sensor, (N, 3). gap: the sample
-        follows a gap, (N,).
+        follows a gap, (N,). vert_mps2: vertical free acceleration, m/s², (N,).
     """
 
     t_s: FloatArray
@@ -80,6 +81,7 @@ class EventChunk:
     acc_norm_mps2: FloatArray
     up_s: FloatArray
     gap: BoolArray
+    vert_mps2: FloatArray
 
 
 @dataclass(slots=True)
@@ -385,6 +387,7 @@ class EventDetector:
         self.twist = TwistDetector(p)
         self.sitting = SittingBouts(p)
         self.falls = FallDetector(rate_hz)
+        self.lifts = LiftDetector(profile, rate_hz)
         self._lateral_times: list[float] = []
 
     def update(self, c: EventChunk) -> list[EventNotice]:
@@ -410,6 +413,7 @@ class EventDetector:
             + self.twist.update(c, eligible)
             + self.sitting.update(c)
             + self.falls.update(c)
+            + self.lifts.update(c.t_s, c.flexion_deg, c.posture, c.vert_mps2, c.gap)
         )
         return sorted(notices, key=_order)
 

@@ -53,12 +53,14 @@ def feature_pass(
     tilt: FloatArray,
     yaw: FloatArray,
     acc_norm: FloatArray,
+    vert: FloatArray,
 ) -> None:
     """Features of N samples into the output arrays; ``state`` (STATE_SIZE,) is updated.
 
     Inputs: quaternions (N, 4), specific force (N, 3) m/s², rates (N, 3) rad/s, the
     band-pass ``sos`` (2, 6). Outputs: up (N, 3), bv (N,), bh (N, 3), vel, motion, tilt,
-    yaw (rate about the vertical, rad/s) and acc_norm (m/s²), each (N,).
+    yaw (rate about the vertical, rad/s), acc_norm (m/s²) and vert (vertical free
+    acceleration before filtering, m/s²), each (N,).
     """
     g = GRAVITY_MPS2
     for i in range(quat.shape[0]):
@@ -70,6 +72,7 @@ def feature_pass(
         ax, ay, az = acc[i, 0], acc[i, 1], acc[i, 2]
         # Gravity lies along up: it drops out of the horizontal part.
         along = ax * ux + ay * uy + az * uz
+        vert[i] = along - g
         v = _sos_step(along - g, sos, state, 0)
         bv[i] = v
         bh[i, 0] = _sos_step(ax - along * ux, sos, state, 4)

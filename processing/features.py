@@ -38,6 +38,7 @@ class Features:
         vert_vel_mps: vertical velocity (leaky integral of ``vert_acc_mps2``), m/s, shape (N,).
         yaw_rads: rotation rate about the vertical (positive: turning left), rad/s, (N,).
         acc_norm_mps2: magnitude of the specific force, m/s², (N,).
+        vert_raw_mps2: vertical free acceleration, not filtered, m/s², (N,).
         motion_rads: smoothed angular speed, rad/s, shape (N,).
         tilt_rads: smoothed rate of tilting (angular rate about horizontal axes, so
             turning does not count), rad/s, shape (N,).
@@ -51,6 +52,7 @@ class Features:
     tilt_rads: FloatArray
     yaw_rads: FloatArray
     acc_norm_mps2: FloatArray
+    vert_raw_mps2: FloatArray
 
 
 class FeatureExtractor:
@@ -71,12 +73,12 @@ class FeatureExtractor:
         n = quat.shape[0]
         up, bh = np.empty((n, 3)), np.empty((n, 3))
         bv, vel, motion, tilt = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        yaw, acc_norm = np.empty(n), np.empty(n)
+        yaw, acc_norm, vert = np.empty(n), np.empty(n), np.empty(n)
         feature_pass(
             np.ascontiguousarray(quat, dtype=np.float64),
             np.ascontiguousarray(acc_mps2, dtype=np.float64),
             np.ascontiguousarray(gyr_rads, dtype=np.float64),
             self._sos, self._state, self._leak, self._dt, self._alpha,
-            up, bv, bh, vel, motion, tilt, yaw, acc_norm,
+            up, bv, bh, vel, motion, tilt, yaw, acc_norm, vert,
         )  # fmt: skip
-        return Features(up, bv, bh, vel, motion, tilt, yaw, acc_norm)
+        return Features(up, bv, bh, vel, motion, tilt, yaw, acc_norm, vert)

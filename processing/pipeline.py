@@ -69,6 +69,7 @@ _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
     "gap": ((), np.bool_),
     "yaw": ((), np.float64),
     "accn": ((), np.float64),
+    "vraw": ((), np.float64),
     "horiz": ((3,), np.float64),
     "vel": ((), np.float64),
 }
@@ -134,6 +135,7 @@ class Analyzer:
             gap=np.zeros(len(samples), bool) if gap_before is None else gap_before,
             yaw=f.yaw_rads,
             accn=f.acc_norm_mps2,
+            vraw=f.vert_raw_mps2,
         )
         g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
         return self._advance(g.decided_until, g.step_index, final=False)
@@ -394,6 +396,7 @@ class Analyzer:
                     g("accn", a, b),
                     up,
                     g("gap", a, b),
+                    g("vraw", a, b),
                 )
             )
         return (

@@ -20,6 +20,8 @@ from typing import Any, Final, Literal
 
 from processing.pipeline import PipelineSettings
 from processing.profile import ClinicalProfile
+from spinewatch.alerts.webhook import check_webhook_url
+from spinewatch.config_schema import Secret
 from spinewatch.errors import ConfigError
 from spinewatch.profiles import load_profile
 
@@ -126,9 +128,50 @@ class PathsSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AlertsSettings:
+    """Where real-time alerts go; when they go out is the clinical profile's (alert_*)."""
+
+    terminal: bool = field(default=True, metadata=_meta("print each alert as one console line"))
+    haptic: bool = field(
+        default=True, metadata=_meta("buzz the sensor's vibration motor for patient alerts")
+    )
+    webhook_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "the clinic's http(s) URL that receives each clinic alert as JSON; unset: none",
+            pattern=r"https?://\S+",
+            pattern_help="an http:// or https:// URL",
+        ),
+    )
+    webhook_token: Secret | None = field(
+        default=None,
+        metadata=_meta("bearer token for the webhook; or webhook_token_file = a file holding it"),
+    )
+    timeout_s: float = field(
+        default=5.0, metadata=_meta("timeout of each webhook attempt", "s", gt=0, max=60)
+    )
+    log_path: Path = field(
+        default=Path("alerts.jsonl"),
+        metadata=_meta("the alert log (JSON lines); a relative path is under paths.data_dir"),
+    )
+
+    def __post_init__(self) -> None:
+        if self.webhook_url is not None:
+            check_webhook_url(self.webhook_url, with_token=bool(self.webhook_token))
+        elif self.webhook_token is not None:
+            raise ConfigError("is set but webhook_url is not", where="webhook_token")
+
+    def log_file(self, data_dir: Path) -> Path:
+        """``log_path`` with ``~`` expanded, relative paths under ``data_dir``."""
+        path = self.log_path.expanduser()
+        return path if path.is_absolute() else data_dir.expanduser() / path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """All of spinewatch's settings."""
 
     patient: PatientSettings = field(default_factory=PatientSettings)
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     paths: PathsSettings = field(default_factory=PathsSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)

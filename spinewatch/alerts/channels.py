@@ -1,0 +1,134 @@
+"""Where alerts go: the channel protocol, and the terminal and haptic channels.
+
+A channel is anything with a ``name``, the ``audiences`` it serves and an
+``async send(alert)``. The dispatcher gives a channel only the alerts meant
+for one of its audiences, bounds each send with a timeout and catches what
+it raises; a channel should raise :class:`AlertDeliveryError` (with a short
+``reason``, e.g. ``"timeout"``, ``"http_500"``) for failures it understands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, Protocol, TextIO, runtime_checkable
+
+from processing.alert_policy import Alert, AlertLevel, Audience
+from spinewatch.errors import SpinewatchError
+
+ALL_AUDIENCES: Final = frozenset(Audience)
+
+# Vibration patterns, milliseconds on, off, on, …: longer and more pulses for stronger levels,
+# so that the patient can tell them apart without looking at a screen.
+HAPTIC_PATTERNS_MS: Final[Mapping[AlertLevel, tuple[int, ...]]] = {
+    AlertLevel.REMINDER: (200,),
+    AlertLevel.WARNING: (300, 150, 300),
+    AlertLevel.CLINIC: (500, 200, 500, 200, 500),
+    AlertLevel.URGENT: (1000, 300, 1000, 300, 1000, 300, 1000),
+}
+
+Buzz = Callable[[tuple[int, ...]], Awaitable[Any]]
+"""The sensor's vibration motor: ``await buzz(pattern_ms)``."""
+
+
+class AlertDeliveryError(SpinewatchError):
+    """A channel could not deliver an alert.
+
+    Attributes:
+        reason: a short, stable name of the kind of failure (``"timeout"``,
+            ``"connection"``, ``"http_500"``, ``"bad_response"`` …), by which the
+            dispatcher counts failures and logs each kind once.
+        retry_after_s: how long the receiver asked us to wait (HTTP Retry-After), s.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        where: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+        super().__init__(message, where=where)
+
+
+@runtime_checkable
+class AlertChannel(Protocol):
+    """One way of telling someone about an alert."""
+
+    @property
+    def name(self) -> str:
+        """A short name for logs and counts (unique within a dispatcher)."""
+        ...
+
+    @property
+    def audiences(self) -> frozenset[Audience]:
+        """Who this channel reaches; it gets only alerts for one of them."""
+        ...
+
+    async def send(self, alert: Alert) -> None:
+        """Deliver ``alert``; raise (preferably AlertDeliveryError) if it could not."""
+        ...
+
+
+def terminal_line(alert: Alert) -> str:
+    """One line for a person watching a console (recording time in s)."""
+    who = "+".join(sorted(a.value for a in alert.audience))
+    return f"[{alert.at_s:10.1f} s] {alert.level.name:<8} {alert.kind:<17} → {who}: {alert.message}"
+
+
+class TerminalChannel:
+    """Writes one line per alert to a text stream (stdout, a file, /dev/null)."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        name: str = "terminal",
+        audiences: frozenset[Audience] = ALL_AUDIENCES,
+    ) -> None:
+        self._stream = stream
+        self._name = name
+        self._audiences = audiences
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def audiences(self) -> frozenset[Audience]:
+        return self._audiences
+
+    async def send(self, alert: Alert) -> None:
+        try:
+            self._stream.write(terminal_line(alert) + "\n")
+            self._stream.flush()
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            raise AlertDeliveryError(str(exc), reason="stream", where=self._name) from exc
+
+
+class HapticChannel:
+    """Buzzes the sensor's vibration motor, with a pattern per level (the patient's channel)."""
+
+    def __init__(
+        self,
+        buzz: Buzz,
+        *,
+        name: str = "haptic",
+        patterns_ms: Mapping[AlertLevel, tuple[int, ...]] = HAPTIC_PATTERNS_MS,
+    ) -> None:
+        self._buzz = buzz
+        self._name = name
+        self._patterns_ms = patterns_ms
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def audiences(self) -> frozenset[Audience]:
+        return frozenset({Audience.PATIENT})
+
+    async def send(self, alert: Alert) -> None:
+        await self._buzz(self._patterns_ms[alert.level])
