@@ -286,7 +286,9 @@ class AlertPolicy:
 
     def _on_open(self, event: Event, alerts: list[Alert]) -> None:
         key, t = _key(event), event.detected_s
-        if key in self._open:
+        # Already open, or already over (an event decided after its end, like a fall, can
+        # arrive closed first): either way it has had its alert.
+        if key in self._open or key in self._closed:
             self._decide(t, Phase.OPENED, event, Outcome.IGNORED, "duplicate_open")
             return
         self._open.add(key)

@@ -168,10 +168,14 @@ class StepDetector:
         self._gaps = [g for g in self._gaps if g >= index - self._max_gap]
 
     def _decided(self) -> int:
-        decided = self._n_seen - self._r - self._max_gap
+        # A new run can reach back at most half a step interval before its first contact.
+        decided = self._n_seen - self._r - self._max_gap // 2 - 1
         if self._run and not self._confirmed:
             # That run may still be confirmed, and then walking starts before its first step.
             decided = min(decided, self._run[0] - self._max_gap // 2)
+        elif self._run:
+            # Walking goes on after the last step only if the next one comes: not known yet.
+            decided = min(decided, self._run[-1] + 1)
         return max(0, decided)
 
     def _threshold(self, x: FloatArray) -> FloatArray:

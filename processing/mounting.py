@@ -35,14 +35,19 @@ class MountingSettings:
             (a correlation coefficient) to be used.
         remount_deg: a walking bout whose up axis differs by more than this from
             the current one means the sensor was re-attached or slipped.
-        max_pending_s: longest time results are held back waiting for walking;
-            after it the fallback mounting is used.
+        max_pending_s: longest time results are held back waiting for walking at the
+            start; after it the fallback mounting is used.
+        max_pending_after_nonwear_s: the same after a non-wear period. Short: lying
+            still for a long time also looks like non-wear, and alerts must not stop for
+            it; the old mounting is kept, and a walking block corrects it if the sensor
+            was put back differently.
     """
 
     calibration_walk_s: float = field(default=30.0, metadata={"min": 2.0, "unit": "s"})
     min_pendulum_correlation: float = field(default=0.05, metadata={"min": 0.0, "max": 1.0})
     remount_deg: float = field(default=20.0, metadata={"min": 5.0, "max": 90.0, "unit": "°"})
     max_pending_s: float = field(default=1800.0, metadata={"min": 10.0, "unit": "s"})
+    max_pending_after_nonwear_s: float = field(default=120.0, metadata={"min": 0.0, "unit": "s"})
 
 
 @dataclass(frozen=True, slots=True)

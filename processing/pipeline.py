@@ -207,7 +207,9 @@ class Analyzer:
         if self._pending_from is not None and stop > self._pending_from:
             t0 = float(self._buf.get("t", self._pending_from, self._pending_from + 1)[0])
             t_now = float(self._buf.get("t", stop - 1, stop)[0])
-            if final or t_now - t0 > self.settings.mounting.max_pending_s:
+            ms = self.settings.mounting
+            limit = ms.max_pending_s if not self.mountings else ms.max_pending_after_nonwear_s
+            if final or t_now - t0 > limit:
                 if self._sums.n_walk >= self._calib_n:
                     self._try_calibrate(stop, changes, standing_needed=False)
                 if self._pending_from is not None:

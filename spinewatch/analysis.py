@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from processing.alert_policy import AlertPolicy, AlertSettings
 from processing.event_types import EVENT_TYPES, EventNotice, Phase
 from processing.pipeline import Analyzer, PipelineSettings
 from processing.profile import ClinicalProfile, Zone
@@ -105,6 +106,7 @@ def analyze_recording(
         )
         steps = _CsvOut(out_dir / "steps.csv", ("t",), (4,))
         events = EventsOut(out_dir / "events.csv")
+        alerts = AlertsOut(out_dir / "alerts.csv", options.profile)
         gaps = GapDetector(fs, QualitySettings(gap_factor=GAP_FACTOR))
         clipping = SaturationDetector()
         saturated = [0, 0]
@@ -115,6 +117,7 @@ def analyze_recording(
                 _count(clipping.update(chunk.acc_mps2, chunk.gyr_rads), saturated)
                 _write(res, decimator.update, timeline, orientation, steps, summary)
                 events.write(res.events)
+                alerts.write(res.events, res.t_s)
                 n_in += len(chunk)
                 if progress is not None:
                     progress(len(chunk))
@@ -122,9 +125,10 @@ def analyze_recording(
             res = analyzer.finish()
             _write(res, decimator.update, timeline, orientation, steps, summary)
             events.write(res.events)
+            alerts.write(res.events, res.t_s)
             _write_timeline(timeline, decimator.finish())
         finally:
-            for out in (timeline, orientation, steps, events):
+            for out in (timeline, orientation, steps, events, alerts):
                 out.close()
         if n_in == 0:
             raise RecordingError(
@@ -132,6 +136,7 @@ def analyze_recording(
             )
         result = summary.result()
         result["events"] = events.summary()
+        result["alerts"] = alerts.summary()
         result["samples"] = n_in
         result["sample_rate_hz"] = fs
         result["mountings"] = [
@@ -198,6 +203,50 @@ class EventsOut:
             "count": self.counts,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class AlertsOut:
+    """``alerts.csv``: the alerts the patient and clinic would have had, by the profile's rules.
+
+    The same policy runs live (``spinewatch run``); offline it shows a therapist
+    what the patient was told, and that alerts stayed rare.
+    """
+
+    COLUMNS = ("at", "kind", "level", "audience", "suppressed_since_last", "message")
+
+    def __init__(self, path: Path, profile: ClinicalProfile | None) -> None:
+        self._policy = None if profile is None else AlertPolicy(AlertSettings.from_profile(profile))
+        self._fh = path.open("w", encoding="utf-8", newline="\n")
+        self._fh.write(",".join(self.COLUMNS) + "\n")
+        self.patient = 0
+        self.clinic = 0
+        self.by_kind: dict[str, int] = {}
+
+    def write(self, notices: tuple[EventNotice, ...], t_s: np.ndarray) -> None:
+        if self._policy is None or (not notices and len(t_s) == 0):
+            return
+        now = float(t_s[-1]) if len(t_s) else None
+        for alert in self._policy.update(list(notices), now):
+            audience = "+".join(sorted(a.value for a in alert.audience))
+            message = '"' + alert.message.replace('"', "'") + '"'
+            row = (
+                f"{alert.at_s:.2f}",
+                alert.kind,
+                alert.level.name.lower(),
+                audience,
+                str(alert.suppressed_since_last),
+                message,
+            )
+            self._fh.write(",".join(row) + "\n")
+            self.patient += alert.to_patient
+            self.clinic += alert.to_clinic
+            self.by_kind[alert.kind] = self.by_kind.get(alert.kind, 0) + 1
+
+    def summary(self) -> dict[str, object]:
+        return {"to_patient": self.patient, "to_clinic": self.clinic, "by_kind": self.by_kind}
 
     def close(self) -> None:
         self._fh.close()

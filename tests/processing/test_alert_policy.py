@@ -428,3 +428,13 @@ def test_alert_fatigue_over_a_day_of_frequent_bending() -> None:
         f"all, {len(clinic)} to the clinic; held back: "
         f"{reasons}"
     )
+
+
+def test_an_event_reported_closed_before_opened_alerts_once() -> None:
+    # A fall is decided seconds after its impact: its close (at the impact) sorts first.
+    from processing.event_types import Event, EventNotice, Phase, Severity
+
+    fall = Event("fall", 100.0, 101.0, 90.0, "", Severity.CRITICAL, 104.0)
+    policy = AlertPolicy(AlertSettings.from_profile(load_profile("fusion_weeks_0_6")))
+    alerts = policy.update([EventNotice(Phase.OPENED, fall), EventNotice(Phase.CLOSED, fall)])
+    assert [a.kind for a in alerts] == ["fall"]
