@@ -42,6 +42,9 @@ LATERAL_HOLD_S: Final = 1.0
 LATERAL_HYSTERESIS_DEG: Final = 3.0
 # Pelvis rotations beyond this are turning around, not twisting the spine.
 TURN_MIN_DEG: Final = 100.0
+# Turning on the spot steps; twisting keeps the feet planted. This many foot contacts
+# during a rotation make it a turn.
+TURN_MIN_STEPS: Final = 2
 # Rotations closer than this in time belong to one twist (out and back).
 TWIST_MERGE_S: Final = 2.0
 # A rotation is followed from this fraction of the rate limit (so that its slow start and
@@ -71,6 +74,7 @@ class EventChunk:
         vertical, rad/s (positive: turning left), (N,). acc_norm_mps2: specific-force
         magnitude, (N,). up_s: earth-up seen from the sensor, (N, 3). gap: the sample
         follows a gap, (N,). vert_mps2: vertical free acceleration, m/s², (N,).
+        step_peak: a foot-contact-like peak of vertical acceleration, (N,).
     """
 
     t_s: FloatArray
@@ -82,6 +86,7 @@ class EventChunk:
     up_s: FloatArray
     gap: BoolArray
     vert_mps2: FloatArray
+    step_peak: BoolArray
 
 
 @dataclass(slots=True)
@@ -266,6 +271,7 @@ class TwistDetector:
         self._fast = False
         self._cum = 0.0  # heading turned since the twist began, degrees
         self._max_rate = 0.0  # fastest rotation in it, °/s
+        self._steps = 0  # foot contacts during it
 
     def update(self, c: EventChunk, eligible: BoolArray) -> list[EventNotice]:
         n = len(c.t_s)
@@ -286,10 +292,11 @@ class TwistDetector:
                     notices += self._close()
             if self.run is None:
                 self.run = _Run(float(c.t_s[a]), float(c.t_s[a]), 0.0)
-                self._cum, self._max_rate, pos = 0.0, 0.0, a
+                self._cum, self._max_rate, self._steps, pos = 0.0, 0.0, 0, a
             self._integrate(step[pos:b])
             self.run.extra = max(self.run.extra, float(np.max(c.flexion_deg[a:b])))
             self._max_rate = max(self._max_rate, float(np.max(speed[a:b])))
+            self._steps += int(np.count_nonzero(c.step_peak[a:b]))
             self.run.last_s = float(c.t_s[b - 1])
             pos = b
         if self.run is not None and n:
@@ -319,6 +326,8 @@ class TwistDetector:
             return []
         if self._max_rate < self.profile.twist_rate_limit_dps:
             return []  # a slow turn, not a twist
+        if self._steps >= TURN_MIN_STEPS:
+            return []  # the feet stepped round with the pelvis: turning, not twisting
         bent = run.extra > self.profile.flexion_caution_deg
         severity = Severity.FAR_BEYOND if bent else Severity.BEYOND
         side = "left" if run.peak > 0 else "right"

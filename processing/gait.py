@@ -72,10 +72,13 @@ class GaitResult:
         step_index: global sample indices of newly confirmed steps, shape (K,).
         decided_until: every sample before this global index has its final
             walking status (see :meth:`StepDetector.walking_mask`).
+        peak_index: global indices of every foot-contact-like peak found in this update,
+            in a walking run or not (turning on the spot steps too), shape (P,).
     """
 
     step_index: IntArray
     decided_until: int
+    peak_index: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 class StepDetector:
@@ -135,7 +138,9 @@ class StepDetector:
         self._tail, self._tail_thr = full[len(full) - keep :], full_thr[len(full) - keep :]
         self._tail_up = full_up[len(full) - keep :]
         steps = self._advance(peaks, ups, known_until=self._n_seen - self._r)
-        return GaitResult(np.asarray(steps, dtype=np.int64), self._decided())
+        return GaitResult(
+            np.asarray(steps, dtype=np.int64), self._decided(), np.asarray(peaks, dtype=np.int64)
+        )
 
     def finish(self) -> GaitResult:
         """End of stream: judge the tail with the data there is and close the run."""
@@ -148,7 +153,9 @@ class StepDetector:
         ups = [self._tail_up[p - base] for p in peaks]
         steps = self._advance(peaks, ups, known_until=self._n_seen)
         self._close_run()
-        return GaitResult(np.asarray(steps, dtype=np.int64), self._n_seen)
+        return GaitResult(
+            np.asarray(steps, dtype=np.int64), self._n_seen, np.asarray(peaks, dtype=np.int64)
+        )
 
     def walking_mask(self, start: int, stop: int) -> np.ndarray:
         """Walking status of global samples ``[start, stop)``; final below ``decided_until``."""

@@ -70,6 +70,7 @@ _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
     "yaw": ((), np.float64),
     "accn": ((), np.float64),
     "vraw": ((), np.float64),
+    "peak": ((), np.bool_),
     "horiz": ((3,), np.float64),
     "vel": ((), np.float64),
 }
@@ -136,17 +137,26 @@ class Analyzer:
             yaw=f.yaw_rads,
             accn=f.acc_norm_mps2,
             vraw=f.vert_raw_mps2,
+            peak=np.zeros(len(samples), bool),
         )
         g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
+        self._mark_peaks(g.peak_index)
         return self._advance(g.decided_until, g.step_index, final=False)
 
     def finish(self) -> AnalysisChunk:
         """End of stream: finalise everything that is left and close open events."""
         g = self._steps.finish()
+        self._mark_peaks(g.peak_index)
         out = self._advance(g.decided_until, g.step_index, final=True)
         if self._events is not None:
             out = dataclasses.replace(out, events=out.events + tuple(self._events.finish()))
         return out
+
+    def _mark_peaks(self, peaks: np.ndarray) -> None:
+        """Note foot-contact-like peaks (found a little after they happen) in the buffer."""
+        for p in peaks:
+            if self._buf.start <= p < self._buf.stop:
+                self._buf.get("peak", int(p), int(p) + 1)[0] = True
 
     def _watch_nonwear(self, start: int, motion: FloatArray) -> BoolArray:
         """Non-wear flags for new samples; notes where the sensor moved again after it."""
@@ -399,6 +409,7 @@ class Analyzer:
                     up,
                     g("gap", a, b),
                     g("vraw", a, b),
+                    g("peak", a, b),
                 )
             )
         return (

@@ -32,6 +32,7 @@ def _chunk(flex: np.ndarray, posture=Posture.STANDING, gap=None, t=None) -> Even
         up_s=np.tile([0.0, 0.0, 1.0], (n, 1)),
         gap=np.zeros(n, bool) if gap is None else gap,
         vert_mps2=np.zeros(n),
+        step_peak=np.zeros(n, bool),
     )
 
 
@@ -81,7 +82,7 @@ def test_a_gap_ends_a_bend_and_no_event_spans_it(profile) -> None:
     t[100:] += 600.0  # ten minutes missing
     c = _chunk(flex, gap=gap)
     c = EventChunk(t, c.flexion_deg, c.lateral_deg, c.posture, c.yaw_rads, c.acc_norm_mps2,
-                   c.up_s, c.gap, c.vert_mps2)  # fmt: skip
+                   c.up_s, c.gap, c.vert_mps2, c.step_peak)  # fmt: skip
     det = EventDetector(profile, RATE)
     bends = _closed(det.update(c) + det.finish(), "bend")
     assert len(bends) == 2
