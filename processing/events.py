@@ -45,6 +45,10 @@ TURN_MIN_DEG: Final = 100.0
 # Turning on the spot steps; twisting keeps the feet planted. This many foot contacts
 # during a rotation make it a turn.
 TURN_MIN_STEPS: Final = 2
+# A twist is over when the heading is back within this fraction of its peak excursion
+# (or this many degrees) of where it started.
+TWIST_RETURN_FRACTION: Final = 0.3
+TWIST_RETURN_DEG: Final = 5.0
 # Rotations closer than this in time belong to one twist (out and back).
 TWIST_MERGE_S: Final = 2.0
 # A rotation is followed from this fraction of the rate limit (so that its slow start and
@@ -290,15 +294,19 @@ class TwistDetector:
                 quiet_too_long = c.t_s[a] - self.run.last_s > TWIST_MERGE_S
                 if quiet_too_long or c.gap[pos : a + 1].any():
                     notices += self._close()
-            if self.run is None:
-                self.run = _Run(float(c.t_s[a]), float(c.t_s[a]), 0.0)
-                self._cum, self._max_rate, self._steps, pos = 0.0, 0.0, 0, a
-            self._integrate(step[pos:b])
-            self.run.extra = max(self.run.extra, float(np.max(c.flexion_deg[a:b])))
-            self._max_rate = max(self._max_rate, float(np.max(speed[a:b])))
-            self._steps += int(np.count_nonzero(c.step_peak[a:b]))
-            self.run.last_s = float(c.t_s[b - 1])
-            pos = b
+            while a < b:
+                if self.run is None:
+                    self.run = _Run(float(c.t_s[a]), float(c.t_s[a]), 0.0)
+                    self._cum, self._max_rate, self._steps, pos = 0.0, 0.0, 0, a
+                back = self._integrate(step[pos:b])
+                stop = b if back is None else pos + back + 1
+                self.run.extra = max(self.run.extra, float(np.max(c.flexion_deg[a:stop])))
+                self._max_rate = max(self._max_rate, float(np.max(speed[a:stop])))
+                self._steps += int(np.count_nonzero(c.step_peak[a:stop]))
+                self.run.last_s = float(c.t_s[stop - 1])
+                pos = a = stop
+                if back is not None:
+                    notices += self._close()  # the heading came back: this twist is over
         if self.run is not None and n:
             self._integrate(step[pos:])
             if c.t_s[-1] - self.run.last_s > TWIST_MERGE_S:
@@ -308,14 +316,21 @@ class TwistDetector:
     def finish(self) -> list[EventNotice]:
         return self._close()
 
-    def _integrate(self, steps: FloatArray) -> None:
+    def _integrate(self, steps: FloatArray) -> int | None:
+        """Add heading steps (°); the index where the heading came back, if it did."""
         if self.run is None or len(steps) == 0:
-            return
+            return None
         cum = self._cum + np.cumsum(steps)
-        k = int(np.argmax(np.abs(cum)))
-        if abs(cum[k]) > abs(self.run.peak):
-            self.run.peak = float(cum[k])
-        self._cum = float(cum[-1])
+        peak = np.maximum.accumulate(np.maximum(np.abs(cum), abs(self.run.peak)))
+        # Back near where it started, after going past the limit: the twist is over.
+        back_at = np.maximum(TWIST_RETURN_FRACTION * peak, TWIST_RETURN_DEG)
+        done = (peak >= self.profile.twist_limit_deg) & (np.abs(cum) < back_at)
+        k = int(np.argmax(done)) if done.any() else len(cum) - 1
+        j = int(np.argmax(np.abs(cum[: k + 1])))
+        if abs(cum[j]) > abs(self.run.peak):
+            self.run.peak = float(cum[j])
+        self._cum = float(cum[k])
+        return k if done.any() else None
 
     def _close(self) -> list[EventNotice]:
         run, self.run = self.run, None

@@ -209,3 +209,27 @@ def test_lift_like_movements_are_found_with_their_technique() -> None:
     assert total >= 8
     assert found / total >= 0.95
     assert right / found >= 0.9
+
+
+def test_twists_out_and_back_are_one_each() -> None:
+    # The simulator twists out and back, left then right a second apart: each is one twist.
+    profile = load_profile("maintenance", {"twist_limit_deg": 20})
+    tp = fp = fn = 0
+    for seed in (21, 23, 24):
+        sim = simulate(random_day(seed, hours=0.5, mounting_mode="random"), seed=seed)
+        res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+        det = [e for e in _closed(res.events) if e.type == "twist"]
+        used: set[int] = set()
+        for e in sim.truth.events_of("twist"):
+            m = [i for i, d in enumerate(det) if i not in used and d.start_s < e.end_s + 0.5
+                 and d.end_s > e.start_s - 0.5]  # fmt: skip
+            if m:
+                used.add(m[0])
+                tp += 1
+                assert (det[m[0]].technique == "left") == (e.technique == "left")
+            else:
+                fn += 1
+        fp += len(det) - len(used)
+    assert tp >= 10
+    assert tp / (tp + fn) >= 0.95
+    assert tp / (tp + fp) >= 0.8
