@@ -3,7 +3,7 @@
 Prints, side by side from one run on the same chunks of 10 minutes:
   * VQF's batch orientation alone (the yardstick: the best 6D filter, in C++),
   * the whole streaming analysis (orientation, features, steps, mounting,
-    angles, posture, timeline, summary),
+    angles, posture, events, timeline, summary),
 their samples/s and the ratio; then the end-to-end ``spinewatch analyze`` on
 the same day written to a Parquet file (reading and writing every output),
 with its wall time and peak memory (the child's own VmHWM).
@@ -63,11 +63,12 @@ def main() -> int:
     zones = load_profile("fusion_weeks_0_6").flexion_zones()
     # One-time start-up: the compiled kernels load from numba's cache (compile on first use).
     t0 = time.perf_counter()
-    warm = Analyzer(PipelineSettings(), fs)
+    warm = Analyzer(PipelineSettings(), fs, load_profile("fusion_weeks_0_6"))
     warm.update(next(iter(Simulation(random_day(0, hours=0.01), seed=0).chunks())).samples)
     startup_s = time.perf_counter() - t0
     vqf = VQF(1.0 / fs)
-    analyzer = Analyzer(PipelineSettings(), fs)
+    profile = load_profile("fusion_weeks_0_6")
+    analyzer = Analyzer(PipelineSettings(), fs, profile)
     timeline = TimelineDecimator(fs, 10.0)
     summary = SummaryAccumulator(1.5 / fs, zones)
     t_vqf = t_all = 0.0

@@ -21,6 +21,7 @@ What one lumbar sensor can and cannot say, honestly:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -361,23 +362,50 @@ class SittingBouts:
 
     def update(self, c: EventChunk) -> list[EventNotice]:
         notices: list[EventNotice] = []
-        sitting = c.posture == Posture.SITTING
+        n = len(c.t_s)
+        if n == 0:
+            return notices
+        sitting = np.flatnonzero(c.posture == Posture.SITTING)
         # Lying, taking the sensor off and gaps end a bout whatever their length.
         ends = np.isin(c.posture, (Posture.LYING, Posture.NOT_WORN)) | c.gap
-        for i in np.flatnonzero(sitting | ends):
-            t = float(c.t_s[i])
-            if self.start_s is not None and (ends[i] or t - self.last_s > SITTING_BREAK_S):
-                notices += self._close()
-            if not sitting[i]:
-                continue
+        ends_before = np.concatenate([[0], np.cumsum(ends)])  # ends in samples [0, i)
+        if len(sitting):
+            ts = c.t_s[sitting]
+            prev_t = np.concatenate([[self.last_s], ts[:-1]])
+            prev_i = np.concatenate([[-1], sitting[:-1]])
+            # An end between the previous sitting sample and this one (inclusive of this).
+            ended = ends_before[sitting + 1] - ends_before[prev_i + 1] > 0
+            new_bout = ended | (ts - prev_t > SITTING_BREAK_S)
             if self.start_s is None:
-                self.start_s = t
-            self.last_s = t
-            if not self.opened and t - self.start_s >= self.limit_s:
-                self.opened = True
-                notices.append(EventNotice(Phase.OPENED, self._event(t, math.nan)))
-        # A long enough stretch without sitting ends the bout, even before sitting resumes.
-        if self.start_s is not None and len(c.t_s) and c.t_s[-1] - self.last_s > SITTING_BREAK_S:
+                new_bout[0] = True
+            cuts = np.flatnonzero(new_bout)
+            bounds = [*cuts.tolist(), len(sitting)]
+            if cuts.size == 0 or cuts[0] > 0:
+                bounds = [0, *bounds]  # the first stretch continues the open bout
+            for lo, hi in itertools.pairwise(bounds):
+                if hi <= lo:
+                    continue
+                if new_bout[lo]:
+                    notices += self._close()
+                    self.start_s = float(ts[lo])
+                start = self.start_s if self.start_s is not None else float(ts[lo])
+                if not self.opened:
+                    due = np.flatnonzero(ts[lo:hi] - start >= self.limit_s)
+                    if len(due):
+                        self.last_s = float(ts[lo + due[0]])
+                        self.opened = True
+                        notices.append(
+                            EventNotice(Phase.OPENED, self._event(self.last_s, math.nan))
+                        )
+                self.last_s = float(ts[hi - 1])
+            last_sit = int(sitting[-1])
+        else:
+            last_sit = -1
+        # After the last sitting sample: an end, or a long enough stretch, ends the bout.
+        if self.start_s is not None and (
+            ends_before[n] - ends_before[last_sit + 1] > 0
+            or c.t_s[-1] - self.last_s > SITTING_BREAK_S
+        ):
             notices += self._close()
         return notices
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from processing.feature_kernel import latch_pass, run_length_pass
 from processing.types import BoolArray, FloatArray, Posture
 
 
@@ -67,14 +68,14 @@ def hysteresis(enter: BoolArray, leave: BoolArray, state: bool) -> tuple[BoolArr
     Returns:
         The latch per sample, shape (N,), and its final value.
     """
-    n = len(enter)
-    if n == 0:
-        return np.zeros(0, dtype=bool), state
-    events = np.where(enter, 1, np.where(leave, 0, -1))
-    idx = np.where(events >= 0, np.arange(n), -1)
-    last = np.maximum.accumulate(idx)
-    out = np.where(last >= 0, events[np.maximum(last, 0)] == 1, state)
-    return out, bool(out[-1])
+    out = np.empty(len(enter), dtype=bool)
+    last = latch_pass(
+        np.ascontiguousarray(enter, dtype=bool),
+        np.ascontiguousarray(leave, dtype=bool),
+        bool(state),
+        out,
+    )
+    return out, bool(last)
 
 
 class PostureClassifier:
@@ -135,13 +136,6 @@ def not_worn(
 
 def _run_lengths(flag: BoolArray, carry: int) -> np.ndarray:
     """Length of the run of True ending at each sample (0 where False), continuing ``carry``."""
-    n = len(flag)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    idx = np.arange(1, n + 1)
-    # Position of the last False at or before each sample (0 = before the chunk).
-    last_false = np.maximum.accumulate(np.where(flag, 0, idx))
-    run = idx - last_false
-    run = np.where(last_false == 0, run + carry, run)
-    out: np.ndarray = np.where(flag, run, 0)
+    out = np.empty(len(flag), dtype=np.int64)
+    run_length_pass(np.ascontiguousarray(flag, dtype=bool), int(carry), out)
     return out

@@ -233,3 +233,56 @@ def test_twists_out_and_back_are_one_each() -> None:
     assert tp >= 10
     assert tp / (tp + fn) >= 0.95
     assert tp / (tp + fp) >= 0.8
+
+
+def test_sitting_bouts_are_the_same_however_chunked() -> None:
+    from processing.events import SittingBouts
+
+    profile = load_profile("fusion_weeks_0_6", {"sitting_max_min": 1.0})
+    rng = np.random.default_rng(5)
+    # Runs of sitting, standing (short and long breaks) and lying, with a few gaps.
+    labels, lengths = [], []
+    for _ in range(120):
+        labels.append(
+            rng.choice([Posture.SITTING, Posture.SITTING, Posture.STANDING, Posture.LYING])
+        )
+        lengths.append(int(rng.integers(20, 1500)))  # 2 s … 150 s at 10 Hz
+    posture = np.repeat(np.array(labels, dtype=np.int8), lengths)
+    n = len(posture)
+    t = np.arange(n) / RATE
+    gap = np.zeros(n, bool)
+    gap[rng.integers(1, n, 4)] = True
+
+    def run(sizes: list[int]) -> list[tuple[str, float, float]]:
+        det = SittingBouts(profile)
+        out, i = [], 0
+        for k in sizes:
+            if i >= n:
+                break
+            c = _chunk(np.zeros(min(k, n - i)), t=t[i : i + k])
+            c = EventChunk(
+                c.t_s,
+                c.flexion_deg,
+                c.lateral_deg,
+                posture[i : i + k],
+                c.yaw_rads,
+                c.acc_norm_mps2,
+                c.up_s,
+                gap[i : i + k],
+                c.vert_mps2,
+                c.step_peak,
+            )
+            out += det.update(c)
+            i += k
+        out += det.finish()
+        return [(x.phase.value, x.event.start_s, x.event.detected_s) for x in out]
+
+    whole = run([n])
+    assert sum(1 for p, _, _ in whole if p == "opened") >= 5
+    for seed in range(3):
+        sizes = list(np.random.default_rng(seed).integers(1, 700, size=n))
+        assert run(sizes) == whole
+    # Every opened bout was open at least the limit, and closes.
+    opened = [s for p, s, d in whole if p == "opened"]
+    assert all(d - s >= 60.0 - 1e-9 for p, s, d in whole if p == "opened")
+    assert len(opened) == sum(1 for p, _, _ in whole if p == "closed")
