@@ -5,7 +5,7 @@ it, see :mod:`processing.mounting`). One standing moment can be a degree or
 two off the person's usual posture, so the reference keeps learning from
 quiet standing right after walking, and from walking for the forward axis,
 and is updated when the standing seen so far has doubled (4 s, 8 s, 16 s …
-up to 17 min). Updates happen at the sample where the count is reached, so
+up to about 4 min). Updates happen at the sample where the count is reached, so
 the result does not depend on how the stream was chunked.
 """
 
@@ -29,7 +29,7 @@ from processing.mounting import (
 from processing.types import BoolArray, FloatArray
 
 FIRST_REFINE_S = 4.0
-LAST_REFINE_S = 1024.0
+LAST_REFINE_S = 256.0
 # Smaller changes than this are not worth a discontinuity in the angle series.
 MIN_CHANGE_DEG = 0.3
 
