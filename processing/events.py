@@ -198,39 +198,41 @@ class FallDetector:
     rate_hz: float
     _hist_up: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
     _hist_t: FloatArray = field(default_factory=lambda: np.empty(0))
-    _hist_post: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int8))
     _pending: list[_Candidate] = field(default_factory=list)
     _quiet_until_s: float = -math.inf
 
-    def update(self, c: EventChunk) -> list[EventNotice]:
+    def update(
+        self, t_s: FloatArray, up_s: FloatArray, acc_norm_mps2: FloatArray
+    ) -> list[EventNotice]:
+        """Feed N samples as they arrive: times (N,) s, earth-up in the sensor (N, 3), |f| (N,).
+
+        Needs no mounting and no posture, so it runs on the raw stream: a fall is
+        reported ``FALL_AFTER_S`` after the impact, even before the mounting is known.
+        """
+        n = len(t_s)
         keep = round((FALL_BEFORE_S[0] + FALL_AFTER_S[1] + 1.0) * self.rate_hz)
-        up = np.concatenate([self._hist_up, c.up_s])[-keep - len(c.t_s) :]
-        t = np.concatenate([self._hist_t, c.t_s])[-keep - len(c.t_s) :]
-        post = np.concatenate([self._hist_post, c.posture])[-keep - len(c.t_s) :]
-        impacts = np.flatnonzero(c.acc_norm_mps2 > FALL_IMPACT_G * GRAVITY_MPS2)
-        offset = len(t) - len(c.t_s)
+        up = np.concatenate([self._hist_up, up_s])[-keep - n :]
+        t = np.concatenate([self._hist_t, t_s])[-keep - n :]
+        impacts = np.flatnonzero(acc_norm_mps2 > FALL_IMPACT_G * GRAVITY_MPS2)
+        offset = len(t) - n
         for i in impacts:
-            ts = float(c.t_s[i])
+            ts = float(t_s[i])
             if ts < self._quiet_until_s:
                 continue
             sel = (t >= ts - FALL_BEFORE_S[0]) & (t <= ts - FALL_BEFORE_S[1])
             if not sel.any():
                 continue
             before = up[sel].sum(axis=0)
+            peak_g = float(acc_norm_mps2[i] / GRAVITY_MPS2)
             self._pending.append(
-                _Candidate(
-                    offset + int(i),
-                    ts,
-                    before / np.linalg.norm(before),
-                    float(c.acc_norm_mps2[i] / GRAVITY_MPS2),
-                )
+                _Candidate(offset + int(i), ts, before / np.linalg.norm(before), peak_g)
             )
             self._quiet_until_s = ts + FALL_REFRACTORY_S
-        notices = self._decide(t, up, post)
-        self._hist_up, self._hist_t, self._hist_post = up[-keep:], t[-keep:], post[-keep:]
+        notices = self._decide(t, up)
+        self._hist_up, self._hist_t = up[-keep:], t[-keep:]
         return notices
 
-    def _decide(self, t: FloatArray, up: FloatArray, post: np.ndarray) -> list[EventNotice]:
+    def _decide(self, t: FloatArray, up: FloatArray) -> list[EventNotice]:
         notices = []
         still: list[_Candidate] = []
         for cand in self._pending:
@@ -427,7 +429,11 @@ class SittingBouts:
 
 
 class EventDetector:
-    """All detectors over the final results of one stream, for one patient's profile."""
+    """The detectors over the final results of one stream, for one patient's profile.
+
+    Falls are not here: :class:`FallDetector` runs on the raw stream (it needs no
+    mounting), so that a fall is reported as soon as it is decided.
+    """
 
     def __init__(self, profile: ClinicalProfile, rate_hz: float) -> None:
         self.profile = profile
@@ -438,7 +444,6 @@ class EventDetector:
         self.lateral = HeldCondition("lateral_bend", LATERAL_HOLD_S, self._grade_lateral)
         self.twist = TwistDetector(p)
         self.sitting = SittingBouts(p)
-        self.falls = FallDetector(rate_hz)
         self.lifts = LiftDetector(profile, rate_hz)
         self._lateral_times: list[float] = []
 
@@ -464,7 +469,6 @@ class EventDetector:
             + self.lateral.update(c.t_s, side & eligible, c.lateral_deg, c.gap)
             + self.twist.update(c, eligible)
             + self.sitting.update(c)
-            + self.falls.update(c)
             + self.lifts.update(c.t_s, c.flexion_deg, c.posture, c.vert_mps2, c.gap)
         )
         return sorted(notices, key=_order)

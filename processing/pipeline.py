@@ -18,7 +18,7 @@ import numpy as np
 from processing.angles import trunk_angles
 from processing.buffer import ColumnBuffer
 from processing.event_types import EventNotice
-from processing.events import EventChunk, EventDetector
+from processing.events import EventChunk, EventDetector, FallDetector
 from processing.features import FeatureExtractor
 from processing.gait import GaitSettings, StepDetector
 from processing.mounting import (
@@ -89,6 +89,7 @@ class Analyzer:
         self.settings = settings
         self.sample_rate_hz = sample_rate_hz
         self._events = None if profile is None else EventDetector(profile, sample_rate_hz)
+        self._falls = None if profile is None else FallDetector(sample_rate_hz)
         self._notices: list[EventNotice] = []
         self._orient = OrientationEstimator(settings.orientation, sample_rate_hz)
         self._features = FeatureExtractor(sample_rate_hz)
@@ -141,6 +142,9 @@ class Analyzer:
         )
         g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
         self._mark_peaks(g.peak_index)
+        if self._falls is not None:
+            # Falls need no mounting: reported from the raw stream, without waiting.
+            self._notices += self._falls.update(samples.t_s, f.up_s, f.acc_norm_mps2)
         return self._advance(g.decided_until, g.step_index, final=False)
 
     def finish(self) -> AnalysisChunk:
