@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import zipfile
 from pathlib import Path
@@ -122,10 +121,16 @@ def _brief(summary: dict[str, Any], out: Path) -> str:
     hours = summary["duration_s"] / 3600
     post = summary["posture_s"]
     parts = ", ".join(f"{k} {v / 60:.1f} min" for k, v in post.items() if v > 0)
+    counts = summary.get("events", {}).get("count", {})
+    events = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"
+    alerts = summary.get("alerts", {})
     return (
         f"analysed {summary['samples']} samples "
-        f"({hours:.2f} h at {summary['sample_rate_hz']:g} Hz) "
-        f"into {out}\n  {parts}\n  steps {summary['steps']}, longest sitting bout "
+        f"({hours:.2f} h at {summary['sample_rate_hz']:g} Hz) into {out}\n"
+        f"  {parts}\n"
+        f"  steps {summary['steps']}, longest sitting bout "
         f"{summary['longest_sitting_bout_s'] / 60:.1f} min, gaps {len(summary['gaps'])}\n"
-        f"  summary: {json.dumps({'wear_s': summary['wear_s'], 'walking_s': summary['walking_s']})}"
+        f"  events: {events}\n"
+        f"  alerts: {alerts.get('to_patient', 0)} to the patient, "
+        f"{alerts.get('to_clinic', 0)} to the clinic"
     )

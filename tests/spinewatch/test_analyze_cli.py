@@ -62,6 +62,17 @@ def test_outputs_have_exactly_the_documented_columns(day, tmp_path, capsys) -> N
         assert fh.readline().strip().split(",") == ["t", "qw", "qx", "qy", "qz"]
     with (a / "steps.csv").open() as fh:
         assert fh.readline().strip() == "t"
+    with (a / "events.csv").open() as fh:
+        assert fh.readline().strip().split(",")[:6] == [
+            "type",
+            "start",
+            "end",
+            "peak_deg",
+            "technique",
+            "severity",
+        ]
+    with (a / "alerts.csv").open() as fh:
+        assert fh.readline().strip().split(",")[:3] == ["at", "kind", "level"]
     timeline = _rows(a / "timeline.csv")
     n = len(sim.samples)
     assert len(timeline) == pytest.approx(n / 10, abs=1)  # 10 Hz from 100 Hz
@@ -72,7 +83,7 @@ def test_outputs_have_exactly_the_documented_columns(day, tmp_path, capsys) -> N
     np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
     summary = json.loads((a / "summary.json").read_text())
     for key in ("duration_s", "wear_s", "posture_s", "flexion_zone_s", "steps", "walking_s",
-                "longest_sitting_bout_s"):  # fmt: skip
+                "longest_sitting_bout_s", "events", "alerts"):  # fmt: skip
         assert key in summary
     assert summary["steps"] == len(_rows(a / "steps.csv"))
     assert abs(summary["steps"] - len(sim.truth.steps_s)) <= 0.03 * len(sim.truth.steps_s)
