@@ -78,17 +78,10 @@ def terminal_line(alert: Alert) -> str:
     return f"[{alert.at_s:10.1f} s] {alert.level.name:<8} {alert.kind:<17} → {who}: {alert.message}"
 
 
-class TerminalChannel:
-    """Writes one line per alert to a text stream (stdout, a file, /dev/null)."""
+class NamedChannel:
+    """What every channel has: a name for logs and the audiences it serves."""
 
-    def __init__(
-        self,
-        stream: TextIO,
-        *,
-        name: str = "terminal",
-        audiences: frozenset[Audience] = ALL_AUDIENCES,
-    ) -> None:
-        self._stream = stream
+    def __init__(self, name: str, audiences: frozenset[Audience]) -> None:
         self._name = name
         self._audiences = audiences
 
@@ -100,6 +93,20 @@ class TerminalChannel:
     def audiences(self) -> frozenset[Audience]:
         return self._audiences
 
+
+class TerminalChannel(NamedChannel):
+    """Writes one line per alert to a text stream (stdout, a file, /dev/null)."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        name: str = "terminal",
+        audiences: frozenset[Audience] = ALL_AUDIENCES,
+    ) -> None:
+        super().__init__(name, audiences)
+        self._stream = stream
+
     async def send(self, alert: Alert) -> None:
         try:
             self._stream.write(terminal_line(alert) + "\n")
@@ -108,7 +115,7 @@ class TerminalChannel:
             raise AlertDeliveryError(str(exc), reason="stream", where=self._name) from exc
 
 
-class HapticChannel:
+class HapticChannel(NamedChannel):
     """Buzzes the sensor's vibration motor, with a pattern per level (the patient's channel)."""
 
     def __init__(
@@ -118,17 +125,9 @@ class HapticChannel:
         name: str = "haptic",
         patterns_ms: Mapping[AlertLevel, tuple[int, ...]] = HAPTIC_PATTERNS_MS,
     ) -> None:
+        super().__init__(name, frozenset({Audience.PATIENT}))
         self._buzz = buzz
-        self._name = name
         self._patterns_ms = patterns_ms
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def audiences(self) -> frozenset[Audience]:
-        return frozenset({Audience.PATIENT})
 
     async def send(self, alert: Alert) -> None:
         await self._buzz(self._patterns_ms[alert.level])

@@ -53,7 +53,7 @@ from collections.abc import Callable
 from typing import Final
 
 from processing.alert_policy import Alert, Audience
-from spinewatch.alerts.channels import AlertDeliveryError
+from spinewatch.alerts.channels import AlertDeliveryError, NamedChannel
 from spinewatch.alerts.records import alert_document, check_start
 from spinewatch.config_schema import Secret
 from spinewatch.errors import ConfigError
@@ -135,7 +135,7 @@ def _retry_after(headers: object) -> float | None:
         return None  # an HTTP date: fall back to our own backoff
 
 
-class WebhookChannel:
+class WebhookChannel(NamedChannel):
     """POSTs alerts to the clinic's URL (see the module doc for the document).
 
     Args:
@@ -174,21 +174,12 @@ class WebhookChannel:
         self._timeout_s = timeout_s
         self._max_attempts = max_attempts
         self._backoff_base_s = backoff_base_s
-        self._audiences = audiences
-        self._name = name
+        super().__init__(name, audiences)
         self._clock = clock
         self._rng = rng or random.Random()
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPSHandler(context=ssl.create_default_context()), _NoRedirect()
         )
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def audiences(self) -> frozenset[Audience]:
-        return self._audiences
 
     def worst_case_s(self) -> float:
         """Longest a send can take with every attempt timing out (no Retry-After), s."""
