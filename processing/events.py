@@ -448,30 +448,53 @@ class EventDetector:
         self._lateral_times: list[float] = []
 
     def update(self, c: EventChunk) -> list[EventNotice]:
-        """Notices for N new final samples, in time order."""
+        """Notices for N new final samples, in time order (fast and final detectors)."""
         if len(c.t_s) == 0:
             return []
-        p = self.profile
         eligible = ~np.isin(c.posture, _NOT_UPRIGHT_ACTIVITY)
+        fast = self.update_fast(c.t_s, c.flexion_deg, c.lateral_deg, eligible, c.gap)
+        return sorted(fast + self.update_final(c), key=_order)
+
+    def update_fast(
+        self,
+        t_s: FloatArray,
+        flexion_deg: FloatArray,
+        lateral_deg: FloatArray,
+        eligible: BoolArray,
+        gap: BoolArray,
+    ) -> list[EventNotice]:
+        """Bends and side bends, which need only angles: run as samples arrive.
+
+        ``eligible`` (N,) is False where the trunk is horizontal or the sensor is off.
+        """
+        if len(t_s) == 0:
+            return []
+        p = self.profile
         bend, self._bend_on = hysteresis(
-            c.flexion_deg > p.flexion_limit_deg,
-            c.flexion_deg < p.flexion_limit_deg - p.flexion_hysteresis_deg,
+            flexion_deg > p.flexion_limit_deg,
+            flexion_deg < p.flexion_limit_deg - p.flexion_hysteresis_deg,
             self._bend_on,
         )
-        lat = np.abs(c.lateral_deg)
+        lat = np.abs(lateral_deg)
         side, self._lat_on = hysteresis(
             lat > p.lateral_limit_deg,
             lat < p.lateral_limit_deg - LATERAL_HYSTERESIS_DEG,
             self._lat_on,
         )
-        notices = (
-            self.bend.update(c.t_s, bend & eligible, c.flexion_deg, c.gap)
-            + self.lateral.update(c.t_s, side & eligible, c.lateral_deg, c.gap)
-            + self.twist.update(c, eligible)
+        return self.bend.update(t_s, bend & eligible, flexion_deg, gap) + self.lateral.update(
+            t_s, side & eligible, lateral_deg, gap
+        )
+
+    def update_final(self, c: EventChunk) -> list[EventNotice]:
+        """Twists, sitting bouts and lifts, which need the final posture (walking status)."""
+        if len(c.t_s) == 0:
+            return []
+        eligible = ~np.isin(c.posture, _NOT_UPRIGHT_ACTIVITY)
+        return (
+            self.twist.update(c, eligible)
             + self.sitting.update(c)
             + self.lifts.update(c.t_s, c.flexion_deg, c.posture, c.vert_mps2, c.gap)
         )
-        return sorted(notices, key=_order)
 
     def finish(self) -> list[EventNotice]:
         notices = self.bend.finish() + self.lateral.finish() + self.twist.finish()

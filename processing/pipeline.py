@@ -22,20 +22,16 @@ from processing.events import EventChunk, EventDetector, FallDetector
 from processing.features import FeatureExtractor
 from processing.gait import GaitSettings, StepDetector
 from processing.mounting import (
-    STANDING_MIN_S,
     Mounting,
     MountingSettings,
-    dominant_up,
-    forward_from_bends,
-    standing_samples,
 )
+from processing.mounting_search import MountingSearch
 from processing.orientation import OrientationEstimator, OrientationSettings
-from processing.posture import PostureClassifier, PostureSettings, not_worn
+from processing.posture import LyingLatch, PostureClassifier, PostureSettings, not_worn
 from processing.profile import ClinicalProfile
 from processing.reference import AxisSums, UprightRefiner
 from processing.results import AnalysisChunk, MountingChange, concat_chunks
 from processing.types import BoolArray, FloatArray, ImuSamples
-from spinewatch.errors import InputDataError
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +50,11 @@ class PipelineSettings:
     calibration_window_s: tuple[float, float] | None = None
 
 
+# A mounting found while results stream (re-attachment, refinement) takes effect this long
+# after the sample the final results had reached; the fast results are kept from running
+# further ahead than that, so a change never falls on results already given.
+CHANGE_DELAY_S = 300.0
+
 # While results wait for a mounting, look for one this often (on a grid of samples).
 PENDING_CHECK_S = 5.0
 # Samples per block when a whole recording is analysed at once.
@@ -71,13 +72,25 @@ _COLUMNS: dict[str, tuple[tuple[int, ...], type]] = {
     "accn": ((), np.float64),
     "vraw": ((), np.float64),
     "peak": ((), np.bool_),
+    "flex": ((), np.float64),
+    "lat": ((), np.float64),
+    "incl": ((), np.float64),
+    "lying": ((), np.bool_),
     "horiz": ((3,), np.float64),
     "vel": ((), np.float64),
 }
 
 
-class Analyzer:
-    """Streaming analysis of one sensor's stream at a fixed nominal sample rate."""
+class Analyzer(MountingSearch):
+    """Streaming analysis of one sensor's stream at a fixed nominal sample rate.
+
+    Two horizons: trunk angles, lying and the bend and side-bend events are final
+    as soon as samples arrive (once the mounting is known), so alerts need not wait;
+    posture, steps and the other events wait for walking status (about a second).
+    A change of mounting found later (re-attachment, refinement) takes effect
+    ``CHANGE_DELAY_S`` after the sample the final results had reached, never on
+    results already given, so live results equal offline ones.
+    """
 
     def __init__(
         self,
@@ -95,11 +108,12 @@ class Analyzer:
         self._features = FeatureExtractor(sample_rate_hz)
         self._steps = StepDetector(settings.gait, sample_rate_hz)
         self._posture = PostureClassifier(settings.posture, sample_rate_hz)
+        self._lying = LyingLatch(settings.posture, sample_rate_hz)
         self._buf = ColumnBuffer(_COLUMNS)
         self._calib_n = round(settings.mounting.calibration_walk_s * sample_rate_hz)
         self._grid = max(1, round(PENDING_CHECK_S * sample_rate_hz))
         self._nonwear_n = round(settings.posture.nonwear_min_s * sample_rate_hz)
-        self._mounting: Mounting | None = None
+        self._delay = round(CHANGE_DELAY_S * sample_rate_hz)
         self._pending_from: int | None = 0  # results wait for a mounting from here
         self._scan = 0  # walking scanned for a mounting up to here
         self._sums = AxisSums()  # the walking block being gathered (calibration, remount check)
@@ -108,14 +122,19 @@ class Analyzer:
         self._seeds: dict[int, AxisSums] = {}  # what each new mounting was found from, by index
         self._still_run = 0
         self._back_on: list[int] = []  # where the sensor moved again after non-wear
-        self._done = 0  # results emitted up to here
-        self._todo: list[MountingChange] = []  # changes not yet reached by the results
+        self._fast = 0  # angles (and fast events) known up to here
+        self._cur: Mounting | None = None  # the mounting at self._fast
+        self._todo: list[tuple[int, Mounting]] = []  # found, not yet in effect
+        self._hist: list[tuple[int, Mounting]] = []  # in effect from these indices
+        self._hist_pos = 0  # the final results have passed this many of them
+        self._applied: list[MountingChange] = []  # took effect since the last results
+        self._done = 0  # final results emitted up to here
         self.mountings: list[MountingChange] = []
 
     @property
     def mounting(self) -> Mounting | None:
-        """The mounting in use (None until one is known)."""
-        return self._mounting
+        """The mounting in use for the newest results (None until one is known)."""
+        return self._cur
 
     def update(self, samples: ImuSamples, gap_before: BoolArray | None = None) -> AnalysisChunk:
         """Feed the next samples; returns the results that became final."""
@@ -125,6 +144,7 @@ class Analyzer:
         f = self._features.update(o.quat, samples.acc_mps2, samples.gyr_rads)
         start = self._buf.stop
         off = self._watch_nonwear(start, f.motion_rads)
+        n = len(samples)
         self._buf.append(
             t=samples.t_s,
             quat=o.quat,
@@ -134,17 +154,22 @@ class Analyzer:
             off=off,
             horiz=f.horiz_acc_mps2,
             vel=f.vert_vel_mps,
-            gap=np.zeros(len(samples), bool) if gap_before is None else gap_before,
+            gap=np.zeros(n, bool) if gap_before is None else gap_before,
             yaw=f.yaw_rads,
             accn=f.acc_norm_mps2,
             vraw=f.vert_raw_mps2,
-            peak=np.zeros(len(samples), bool),
+            peak=np.zeros(n, bool),
+            flex=np.zeros(n),
+            lat=np.zeros(n),
+            incl=np.zeros(n),
+            lying=np.zeros(n, bool),
         )
         g = self._steps.update(f.vert_acc_mps2, gap_before, f.up_s)
         self._mark_peaks(g.peak_index)
         if self._falls is not None:
             # Falls need no mounting: reported from the raw stream, without waiting.
             self._notices += self._falls.update(samples.t_s, f.up_s, f.acc_norm_mps2)
+        self._fast_path()
         return self._advance(g.decided_until, g.step_index, final=False)
 
     def finish(self) -> AnalysisChunk:
@@ -174,12 +199,21 @@ class Analyzer:
         return flags
 
     def _advance(self, decided: int, step_index: np.ndarray, final: bool) -> AnalysisChunk:
-        changes: list[MountingChange] = []
         steps_t = [self._buf.get("t", int(i), int(i) + 1)[0] for i in step_index]
         stop = self._buf.stop if final else min(decided, self._buf.stop)
-        self._scan_walking(stop, final, changes)
-        horizon = stop if self._pending_from is None else self._pending_from
-        out = self._finalise(self._done, horizon, changes, steps_t)
+        self._scan_walking(stop, final)
+        start, parts = self._done, []
+        # Fast and final results move up together, the fast ones never more than the
+        # change delay ahead (see _set_mounting), until the final ones reach `stop`.
+        while True:
+            self._fast_path()
+            horizon = min(stop, self._fast)
+            if horizon <= self._done:
+                break
+            self._learn(self._done, horizon)
+            parts.append(self._results(self._done, horizon))
+            self._done = horizon
+        out = self._emit(start, parts, steps_t)
         keep_from = (
             self._done if self._pending_from is None else min(self._pending_from, self._done)
         )
@@ -187,250 +221,119 @@ class Analyzer:
         self._steps.forget_before(self._buf.start)
         return out
 
-    def _scan_walking(self, stop: int, final: bool, changes: list[MountingChange]) -> None:
-        """Gather walking in ``[scan, stop)`` to find the mounting, or to check it."""
-        while self._scan < stop:
-            a = self._scan
-            if self._back_on and self._back_on[0] <= a:
-                self._sensor_back_on(self._back_on.pop(0))
-                continue
-            if self._back_on:
-                stop_here = min(stop, self._back_on[0])
-                if stop_here < stop:
-                    self._scan_walking(stop_here, False, changes)
-                    continue
-            walk = self._steps.walking_mask(a, stop)
-            if self._pending_from is not None:
-                # While waiting, look again every few seconds (on a fixed grid of samples,
-                # so that the answer does not depend on how the stream was chunked).
-                b = min(stop, (a // self._grid + 1) * self._grid)
-            else:
-                hit = np.flatnonzero(np.cumsum(walk) + self._sums.n_walk >= self._calib_n)
-                b = a + int(hit[0]) + 1 if len(hit) else stop
-            g = self._buf.get
-            self._sums.add_walking(
-                a, walk[: b - a], g("up", a, b), g("horiz", a, b), g("vel", a, b)
-            )
-            self._scan = b
-            if self._pending_from is not None:
-                if b % self._grid == 0 and self._sums.n_walk >= self._calib_n:
-                    self._try_calibrate(b, changes, standing_needed=True)
-            elif self._sums.n_walk >= self._calib_n:
-                self._check_block(changes)
-                self._sums = AxisSums()
-        if self._pending_from is not None and stop > self._pending_from:
-            t0 = float(self._buf.get("t", self._pending_from, self._pending_from + 1)[0])
-            t_now = float(self._buf.get("t", stop - 1, stop)[0])
-            ms = self.settings.mounting
-            limit = ms.max_pending_s if not self.mountings else ms.max_pending_after_nonwear_s
-            if final or t_now - t0 > limit:
-                if self._sums.n_walk >= self._calib_n:
-                    self._try_calibrate(stop, changes, standing_needed=False)
-                if self._pending_from is not None:
-                    self._fallback(stop, changes)
-
-    def _sensor_back_on(self, index: int) -> None:
-        """The sensor moves again after non-wear: it may sit differently now.
-
-        Results from here wait until walking tells the new mounting (or the
-        old one is kept when none comes in time). Before the first mounting
-        is known, only the walking gathered before the removal is forgotten.
-        """
-        self._sums = AxisSums()
-        if self._pending_from is None:
-            self._pending_from = index
-
-    def _try_calibrate(self, b: int, changes: list[MountingChange], standing_needed: bool) -> None:
-        """Set the mounting from the walking gathered so far and the standing next to it.
-
-        Walking alone can mislead (stairs lean the pelvis forward), so while
-        there is time the mounting waits for quiet standing next to walking,
-        unless a calibration window gives the up axis.
-        """
-        s = self._sums
-        ms = self.settings.mounting
-        a = self._pending_from if self._pending_from is not None else self._buf.start
-        window = self._calibration_up()
-        walk_up = s.mounting(ms, self.sample_rate_hz).up
+    def _fast_path(self) -> None:
+        """Angles, lying, bends and side bends for the samples the mounting covers."""
+        # Never more than the change delay ahead of the final results: a mounting found while
+        # they catch up takes effect `delay` after a sample they have reached, so beyond here.
+        stop = min(self._buf.stop, self._done + self._delay - 1)
+        if self._pending_from is not None:
+            stop = min(stop, self._pending_from)
+        if self._back_on:
+            stop = min(stop, max(self._back_on[0], self._fast))  # it may be put on anew there
+        lo = self._fast
         g = self._buf.get
-        stand = standing_samples(
-            g("up", a, b),
-            g("motion", a, b),
-            g("tilt", a, b),
-            self._steps.walking_mask(a, b),
-            walk_up,
-            self.sample_rate_hz,
-        )
-        if (
-            standing_needed
-            and window is None
-            and stand.sum() < STANDING_MIN_S * self.sample_rate_hz
-        ):
-            return
-        seed = AxisSums(s.n_walk, s.first_walk, s.up_walk, s.pend, s.hpow, s.vpow)
-        seed.add_standing(stand, g("up", a, b))
-        self._set_mounting(a, seed.mounting(ms, self.sample_rate_hz, window), changes, seed=seed)
-        self._pending_from = None
-        self._sums = AxisSums()
+        while lo < stop:
+            while self._todo and self._todo[0][0] <= lo:
+                index, mounting = self._todo.pop(0)
+                self._cur = mounting
+                self._hist.append((index, mounting))
+                change = MountingChange(index, float(g("t", index, index + 1)[0]), mounting)
+                self._applied.append(change)
+                self.mountings.append(change)
+            if self._cur is None:
+                break  # nothing can be said before a mounting is known
+            hi = min([i for i, _ in self._todo if i > lo] + [stop])
+            ang = trunk_angles(g("up", lo, hi), self._cur)
+            lying = self._lying.update(ang.flexion_deg, ang.inclination_deg)
+            g("flex", lo, hi)[:] = ang.flexion_deg
+            g("lat", lo, hi)[:] = ang.lateral_deg
+            g("incl", lo, hi)[:] = ang.inclination_deg
+            g("lying", lo, hi)[:] = lying
+            if self._events is not None:
+                eligible = ~(lying | g("off", lo, hi))
+                self._notices += self._events.update_fast(
+                    g("t", lo, hi), ang.flexion_deg, ang.lateral_deg, eligible, g("gap", lo, hi)
+                )
+            lo = hi
+        self._fast = lo
 
-    def _check_block(self, changes: list[MountingChange]) -> None:
-        """A block of walking after the mounting was set: has the sensor moved on the body?"""
-        s = self._sums
-        ms = self.settings.mounting
-        new = s.mounting(ms, self.sample_rate_hz)
-        if self._mounting is not None and self._mounting.up_angle_deg(new.up) > ms.remount_deg:
-            # From this walking block on, use the new axes.
-            self._set_mounting(max(s.first_walk, self._done), new, changes, seed=s)
-
-    def _calibration_up(self) -> FloatArray | None:
-        win = self.settings.calibration_window_s
-        if win is None or self._mountings_from_calibration_done():
-            return None
-        t = self._buf.get("t", self._buf.start, self._buf.stop)
-        sel = (t >= win[0]) & (t <= win[1])
-        if not sel.any():
-            return None
-        up = self._buf.get("up", self._buf.start, self._buf.stop)[sel].sum(axis=0)
-        result: FloatArray = up / np.linalg.norm(up)
-        return result
-
-    def _mountings_from_calibration_done(self) -> bool:
-        return any(c.mounting.source == "calibration" for c in self.mountings)
-
-    def _fallback(self, stop: int, changes: list[MountingChange]) -> None:
-        """No walking in time: keep the last mounting, or guess from still postures and bends."""
-        start = self._pending_from if self._pending_from is not None else stop
-        if self._mounting is not None:
-            new = self._mounting
-        else:
-            ups = self._buf.get("up", start, stop)
-            motion = self._buf.get("motion", start, stop)
-            up = self._calibration_up()
-            if up is None:
-                up = dominant_up(ups, motion)
-            forward, consistency = forward_from_bends(ups, motion, up)
-            new = Mounting(up, forward, "fallback", consistency)
-        self._set_mounting(start, new, changes)
-        self._pending_from = None
-
-    def _set_mounting(
-        self,
-        index: int,
-        mounting: Mounting,
-        changes: list[MountingChange],
-        seed: AxisSums | None = None,
-    ) -> None:
-        if not (self._buf.start <= index <= self._buf.stop) or self._buf.stop == 0:
-            raise InputDataError("internal: mounting change outside the buffer", value=index)
-        if index < self._buf.stop:
-            t = float(self._buf.get("t", index, index + 1)[0])
-        else:  # from the next sample on, not yet received
-            t = float(self._buf.get("t", index - 1, index)[0]) + 1.0 / self.sample_rate_hz
-        change = MountingChange(index, t, mounting)
-        changes.append(change)
-        self.mountings.append(change)
-        self._todo.append(change)
-        self._todo.sort(key=lambda c: c.index)
-        if seed is not None:
-            self._seeds[index] = seed
-
-    def _finalise(
-        self, a: int, b: int, changes: list[MountingChange], steps_t: list[float]
-    ) -> AnalysisChunk:
-        """Results for ``[a, b)``, switching mounting where a change takes effect."""
-        parts = []
+    def _learn(self, a: int, b: int) -> None:
+        """Let the upright reference learn from ``[a, b)``, mounting by mounting."""
         lo = a
         while lo < b:
-            while self._todo and self._todo[0].index <= lo:
-                change = self._todo.pop(0)
-                self._mounting = change.mounting
-                seed = self._seeds.pop(change.index, None)
+            while self._hist_pos < len(self._hist) and self._hist[self._hist_pos][0] <= lo:
+                index, _ = self._hist[self._hist_pos]
+                self._hist_pos += 1
+                seed = self._seeds.pop(index, None)
                 if seed is not None:
                     self._refiner = UprightRefiner(
                         self.settings.mounting, self.sample_rate_hz, seed
                     )
-                    self._refined_to = change.index
-            if self._mounting is None:
-                break  # nothing can be said before a mounting is known
-            hi = min([c.index for c in self._todo if c.index > lo] + [b])
-            hi = self._refine(lo, hi, changes)
-            parts.append(self._results(lo, hi))
+                    self._refined_to = index
+            later = [i for i, _ in self._hist[self._hist_pos :] if i > lo]
+            hi = min([*later, b])
+            self._refine(lo, hi, self._hist[self._hist_pos - 1][1])
             lo = hi
-        self._done = lo
-        return self._emit(a, parts, steps_t, changes)
 
-    def _refine(self, lo: int, hi: int, changes: list[MountingChange]) -> int:
-        """Let the upright reference learn from ``[lo, hi)``; returns where results must pause."""
-        if self._refiner is None or self._mounting is None or self._refined_to >= hi:
-            return hi
-        if self._refiner.done:
-            self._refiner = None  # the reference is settled for this mounting
-            return hi
-        a = max(lo, self._refined_to)
-        g = self._buf.get
-        due = self._refiner.scan(
-            a,
-            self._mounting,
-            g("up", a, hi),
-            g("motion", a, hi),
-            g("tilt", a, hi),
-            self._steps.walking_mask(a, hi),
-            g("horiz", a, hi),
-            g("vel", a, hi),
-        )
-        self._refined_to = hi if due is None else due
-        if due is None:
-            return hi
-        new = self._refiner.refined(self._mounting)
-        if new is None:
-            return hi
-        self._set_mounting(due, new, changes)
-        return due if due > lo else hi
+    def _refine(self, lo: int, hi: int, mounting: Mounting) -> None:
+        """Learn from ``[lo, hi)`` under ``mounting``; a refinement takes effect later."""
+        while self._refiner is not None and self._refined_to < hi:
+            if self._refiner.done:
+                self._refiner = None  # the reference is settled for this mounting
+                return
+            a = max(lo, self._refined_to)
+            g = self._buf.get
+            due = self._refiner.scan(
+                a,
+                mounting,
+                g("up", a, hi),
+                g("motion", a, hi),
+                g("tilt", a, hi),
+                self._steps.walking_mask(a, hi),
+                g("horiz", a, hi),
+                g("vel", a, hi),
+            )
+            self._refined_to = hi if due is None else due
+            if due is None:
+                return
+            latest = self._latest()
+            new = self._refiner.refined(latest if latest is not None else mounting)
+            if new is not None:
+                self._set_mounting(due + self._delay, new)
 
     def _results(self, a: int, b: int) -> tuple[FloatArray, ...]:
-        if self._mounting is None:
-            raise InputDataError("internal: results without a mounting")
-        up = self._buf.get("up", a, b)
-        ang = trunk_angles(up, self._mounting)
+        g = self._buf.get
+        flexion, lateral, incl = (
+            g("flex", a, b).copy(),
+            g("lat", a, b).copy(),
+            g("incl", a, b).copy(),
+        )
         walking = self._steps.walking_mask(a, b)
         posture = self._posture.update(
-            ang.flexion_deg,
-            ang.inclination_deg,
-            self._buf.get("tilt", a, b),
-            walking,
-            self._buf.get("off", a, b),
+            flexion, incl, g("tilt", a, b), walking, g("off", a, b), g("lying", a, b)
         )
         if self._events is not None:
-            g = self._buf.get
-            self._notices += self._events.update(
+            self._notices += self._events.update_final(
                 EventChunk(
                     g("t", a, b),
-                    ang.flexion_deg,
-                    ang.lateral_deg,
+                    flexion,
+                    lateral,
                     posture,
                     g("yaw", a, b),
                     g("accn", a, b),
-                    up,
+                    g("up", a, b),
                     g("gap", a, b),
                     g("vraw", a, b),
                     g("peak", a, b),
                 )
             )
-        return (
-            self._buf.get("t", a, b).copy(),
-            self._buf.get("quat", a, b).copy(),
-            ang.flexion_deg,
-            ang.lateral_deg,
-            ang.inclination_deg,
-            posture,
-        )
+        return (g("t", a, b).copy(), g("quat", a, b).copy(), flexion, lateral, incl, posture)
 
     def _emit(
         self,
         start: int,
         parts: list[tuple[FloatArray, ...]],
         steps_t: list[float],
-        changes: list[MountingChange] | None = None,
     ) -> AnalysisChunk:
         if parts:
             cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
@@ -452,13 +355,17 @@ class Analyzer:
             cols[4],
             cols[5],
             np.asarray(steps_t, dtype=np.float64),
-            tuple(changes or ()),
+            self._take_applied(),
             self._take_notices(),
         )
 
     def _take_notices(self) -> tuple[EventNotice, ...]:
         notices, self._notices = tuple(self._notices), []
         return notices
+
+    def _take_applied(self) -> tuple[MountingChange, ...]:
+        applied, self._applied = tuple(self._applied), []
+        return applied
 
 
 def analyze_samples(

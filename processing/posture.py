@@ -53,8 +53,6 @@ class PostureSettings:
 class PostureState:
     """What the classifier remembers between chunks."""
 
-    lying: bool = False
-    face_down_samples: int = 0
     sitting: bool = False
 
 
@@ -78,16 +76,41 @@ def hysteresis(enter: BoolArray, leave: BoolArray, state: bool) -> tuple[BoolArr
     return out, bool(last)
 
 
+class LyingLatch:
+    """Lying, as the samples arrive: it needs no walking status, so alerts need not wait for it.
+
+    Face down, lying starts once the trunk has stayed there ``lying_min_s`` (a deep
+    bend does not); on the back or the side at once. It ends when the trunk comes back up.
+    """
+
+    def __init__(self, settings: PostureSettings, sample_rate_hz: float) -> None:
+        self.settings = settings
+        self.lying = False
+        self.face_down_samples = 0
+        self._lying_samples = max(1, round(settings.lying_min_s * sample_rate_hz))
+
+    def update(self, flexion_deg: FloatArray, inclination_deg: FloatArray) -> BoolArray:
+        """Lying per sample, shape (N,), from flexion and inclination (N,) in degrees."""
+        s = self.settings
+        inclined = inclination_deg > s.lying_enter_deg
+        face_down = inclined & (flexion_deg > s.lying_exit_deg)
+        run = _run_lengths(face_down, self.face_down_samples)
+        self.face_down_samples = int(run[-1]) if len(run) else self.face_down_samples
+        enter = (inclined & ~face_down) | (run >= self._lying_samples)
+        lying, self.lying = hysteresis(enter, inclination_deg < s.lying_exit_deg, self.lying)
+        return lying
+
+
 class PostureClassifier:
     """Streaming posture classification at a fixed sample rate.
 
-    Non-wear is decided upstream from stillness (:func:`not_worn`) and passed in.
+    Non-wear (:func:`not_worn`) and lying (:class:`LyingLatch`) are decided upstream,
+    as samples arrive, and passed in.
     """
 
     def __init__(self, settings: PostureSettings, sample_rate_hz: float) -> None:
         self.settings = settings
         self.state = PostureState()
-        self._lying_samples = round(settings.lying_min_s * sample_rate_hz)
 
     def update(
         self,
@@ -96,24 +119,17 @@ class PostureClassifier:
         tilt_rads: FloatArray,
         walking: BoolArray,
         not_worn: BoolArray,
+        lying: BoolArray,
     ) -> np.ndarray:
         """Posture codes (int8 values of :class:`Posture`), shape (N,); inputs are shape (N,)."""
         s = self.settings
         st = self.state
-        inclined = inclination_deg > s.lying_enter_deg
-        face_down = inclined & (flexion_deg > s.lying_exit_deg)
-        run = _run_lengths(face_down, st.face_down_samples)
-        st.face_down_samples = int(run[-1]) if len(run) else st.face_down_samples
-        # Face down, lying starts once the trunk has stayed there long enough (a deep bend
-        # does not); on the back or side at once. It ends when the trunk comes back up.
-        enter = (inclined & ~face_down) | (run >= max(1, self._lying_samples))
-        lying, st.lying = hysteresis(enter, inclination_deg < s.lying_exit_deg, st.lying)
         sitting, st.sitting = hysteresis(
             flexion_deg < -s.sitting_enter_deg, flexion_deg > -s.sitting_exit_deg, st.sitting
         )
-
         out = np.full(len(flexion_deg), Posture.STANDING, dtype=np.int8)
         out[sitting] = Posture.SITTING
+        inclined = inclination_deg > s.lying_enter_deg
         moving = (tilt_rads > s.dynamic_rads) | (flexion_deg > s.bend_deg) | inclined
         out[moving] = Posture.OTHER
         out[walking] = Posture.WALKING

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from processing.posture import PostureClassifier, PostureSettings, hysteresis, not_worn
+from processing.posture import (
+    LyingLatch,
+    PostureClassifier,
+    PostureSettings,
+    hysteresis,
+    not_worn,
+)
 from processing.types import Posture
 
 
@@ -21,6 +27,7 @@ def test_hysteresis_latches_between_thresholds() -> None:
 def _classify(flex, incl, motion, walk, chunks=None, settings=None, tilt=None):
     settings = settings or PostureSettings()
     clf = PostureClassifier(settings, 10.0)
+    latch = LyingLatch(settings, 10.0)
     n = len(flex)
     tilt = np.minimum(motion, 0.05) if tilt is None else tilt
     sizes = chunks or [n]
@@ -29,7 +36,8 @@ def _classify(flex, incl, motion, walk, chunks=None, settings=None, tilt=None):
         sl = slice(i, i + k)
         off, run = not_worn(motion[sl], still, settings, 10.0)
         still = int(run[-1]) if len(run) else still
-        out.append(clf.update(flex[sl], incl[sl], tilt[sl], walk[sl], off))
+        lying = latch.update(flex[sl], incl[sl])
+        out.append(clf.update(flex[sl], incl[sl], tilt[sl], walk[sl], off, lying))
         i += k
     return np.concatenate(out)
 

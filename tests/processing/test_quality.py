@@ -163,10 +163,12 @@ def test_saturation_streaming_equals_offline(seed: int, full_scale: bool) -> Non
         # Output lags the input by less than one run.
         expected_start += len(part)
     assert expected_start == n
-    np.testing.assert_array_equal(np.concatenate([p.acc_saturated for p in parts]),
-                                  offline.acc_saturated)
-    np.testing.assert_array_equal(np.concatenate([p.gyr_saturated for p in parts]),
-                                  offline.gyr_saturated)
+    np.testing.assert_array_equal(
+        np.concatenate([p.acc_saturated for p in parts]), offline.acc_saturated
+    )
+    np.testing.assert_array_equal(
+        np.concatenate([p.gyr_saturated for p in parts]), offline.gyr_saturated
+    )
     assert (detector.acc_count, detector.gyr_count) == (offline.acc_count, offline.gyr_count)
 
 
@@ -185,8 +187,13 @@ def test_streaming_delay_is_bounded() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"gap_factor": 0.5}, {"saturation_min_run": 1}, {"acc_full_scale_mps2": -1.0},
-     {"gyr_saturation_floor_rads": float("nan")}, {"full_scale_tolerance": 0.9}],
+    [
+        {"gap_factor": 0.5},
+        {"saturation_min_run": 1},
+        {"acc_full_scale_mps2": -1.0},
+        {"gyr_saturation_floor_rads": float("nan")},
+        {"full_scale_tolerance": 0.9},
+    ],
 )
 def test_bad_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(InputDataError):

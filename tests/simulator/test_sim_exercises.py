@@ -23,8 +23,9 @@ def test_every_exercise_produces_its_reps(name: str) -> None:
 
 
 def test_bridge_range_and_holds_show_in_the_truth_angles() -> None:
-    res = make([{"type": "exercise", "exercise": "bridge", "reps": 3, "range_deg": 20,
-                 "hold_s": 4}])
+    res = make(
+        [{"type": "exercise", "exercise": "bridge", "reps": 3, "range_deg": 20, "hold_s": 4}]
+    )
     (s,) = res.truth.sets
     tl = res.truth.timeline
     assert tl is not None
@@ -39,8 +40,19 @@ def test_bridge_range_and_holds_show_in_the_truth_angles() -> None:
 
 
 def test_partial_reps_and_pauses() -> None:
-    res = make([{"type": "exercise", "exercise": "pelvic_tilt", "reps": 30, "range_deg": 10,
-                 "partial_probability": 0.5, "pause_probability": 1.0, "pause_max_s": 10}])
+    res = make(
+        [
+            {
+                "type": "exercise",
+                "exercise": "pelvic_tilt",
+                "reps": 30,
+                "range_deg": 10,
+                "partial_probability": 0.5,
+                "pause_probability": 1.0,
+                "pause_max_s": 10,
+            }
+        ]
+    )
     (s,) = res.truth.sets
     partial = [r for r in s.reps if r.partial]
     assert 5 < len(partial) < 25

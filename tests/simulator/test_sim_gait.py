@@ -36,6 +36,7 @@ def test_vertical_acceleration_oscillates_at_step_frequency() -> None:
     tl = res.truth.timeline
     assert tl is not None
     from simulator.rotations import quat_to_matrix
+
     r = quat_to_matrix(tl.quat_wxyz)
     vert = np.einsum("nij,nj->ni", r, res.samples.acc_mps2)[:, 2] - 9.80665
     mid = (tl.t_s > 5) & (tl.t_s < 35)

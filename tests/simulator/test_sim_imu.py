@@ -12,8 +12,10 @@ from simulator.scenarios import from_activities, walking
 
 
 def test_same_seed_same_recording_other_seed_differs() -> None:
-    sc = from_activities([{"type": "standing", "duration_s": 5},
-                          {"type": "walking", "duration_s": 10}], imu={"timing_jitter_s": 0.0005})
+    sc = from_activities(
+        [{"type": "standing", "duration_s": 5}, {"type": "walking", "duration_s": 10}],
+        imu={"timing_jitter_s": 0.0005},
+    )
     a, b, c = simulate(sc, seed=3), simulate(sc, seed=3), simulate(sc, seed=4)
     np.testing.assert_array_equal(a.samples.acc_mps2, b.samples.acc_mps2)
     np.testing.assert_array_equal(a.samples.t_s, b.samples.t_s)

@@ -21,7 +21,7 @@ def test_integrated_gyro_reproduces_true_orientation(mixed: SimResult) -> None:
         w = 0.5 * (s.gyr_rads[k] + s.gyr_rads[k + 1]) * dt[k]
         r = r @ rotation_exp(w[None])[0]
         if k % 500 == 0 or k == len(s) - 2:
-            true = quat_to_matrix(tl.quat_wxyz[k + 1:k + 2])[0]
+            true = quat_to_matrix(tl.quat_wxyz[k + 1 : k + 2])[0]
             err = np.degrees(np.arccos(np.clip((np.trace(true.T @ r) - 1) / 2, -1, 1)))
             worst = max(worst, float(err))
     assert worst < 1.0, worst
@@ -43,8 +43,13 @@ def test_specific_force_equals_second_derivative_of_sensor_position(mixed: SimRe
 
 
 def test_accelerometer_norm_is_g_at_rest() -> None:
-    res = make([{"type": "sitting", "duration_s": 30, "lean_every_s": 0},
-                {"type": "lying", "duration_s": 30}], mounting={"mode": "random"})
+    res = make(
+        [
+            {"type": "sitting", "duration_s": 30, "lean_every_s": 0},
+            {"type": "lying", "duration_s": 30},
+        ],
+        mounting={"mode": "random"},
+    )
     tl = res.truth.timeline
     assert tl is not None
     still = tl.posture == Posture.LYING

@@ -14,14 +14,17 @@ from simulator import SimResult
 
 @pytest.fixture(scope="module")
 def day() -> SimResult:
-    return make([
-        {"type": "standing", "duration_s": 40},
-        {"type": "walking", "duration_s": 60, "speed_mps": 1.0},
-        {"type": "sitting", "duration_s": 50, "pelvis_tilt_deg": 18, "lean_every_s": 0},
-        {"type": "lying", "duration_s": 30, "position": "supine"},
-        {"type": "lying", "duration_s": 30, "position": "prone"},
-        {"type": "lying", "duration_s": 30, "position": "right"},
-    ], rate=50.0)
+    return make(
+        [
+            {"type": "standing", "duration_s": 40},
+            {"type": "walking", "duration_s": 60, "speed_mps": 1.0},
+            {"type": "sitting", "duration_s": 50, "pelvis_tilt_deg": 18, "lean_every_s": 0},
+            {"type": "lying", "duration_s": 30, "position": "supine"},
+            {"type": "lying", "duration_s": 30, "position": "prone"},
+            {"type": "lying", "duration_s": 30, "position": "right"},
+        ],
+        rate=50.0,
+    )
 
 
 def _seconds(res: SimResult, p: Posture) -> float:
@@ -63,10 +66,12 @@ def test_lying_positions_have_the_conventional_angles(day: SimResult) -> None:
     t = tl.t_s
     lying_t = t[_at(day, Posture.LYING)]
     start = lying_t[0]
+
     # Sample the middle of each scripted lying bout.
     def at(time_s: float) -> tuple[float, float, float]:
         i = int(np.searchsorted(t, time_s))
         return tl.flexion_deg[i], tl.lateral_deg[i], tl.inclination_deg[i]
+
     f, lat, inc = at(start + 15)
     assert (f, lat, inc) == pytest.approx((-90, 0, 90), abs=3)
     inc_all = tl.inclination_deg[_at(day, Posture.LYING)]
@@ -91,5 +96,4 @@ def test_segments_are_contiguous_and_join_at_rest(day: SimResult) -> None:
     segs = day.plan.segments
     for a, b in itertools.pairwise(segs):
         assert a.t1_s == pytest.approx(b.t0_s)
-        np.testing.assert_allclose(a.end_pose()[3:], b.pose(np.array([b.t0_s]))[0][3:],
-                                   atol=1e-9)
+        np.testing.assert_allclose(a.end_pose()[3:], b.pose(np.array([b.t0_s]))[0][3:], atol=1e-9)

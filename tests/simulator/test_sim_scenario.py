@@ -22,26 +22,42 @@ def _one(**act: Any) -> dict[str, Any]:
     [
         (_one(type="jogging", duration_s=5), "activity[0].type", "walking"),
         (_one(type="walking"), "activity[0] (walking).duration_s", "duration_min"),
-        (_one(type="walking", duration_s=5, sped_mps=1), "activity[0] (walking).sped_mps",
-         "speed_mps"),
-        (_one(type="walking", duration_s=5, speed_mps=9), "activity[0] (walking).speed_mps",
-         "[0.2, 2.2]"),
-        (_one(type="walking", duration_s=5, speed_mps=[1.2, 0.5]),
-         "activity[0] (walking).speed_mps", "low <= high"),
+        (
+            _one(type="walking", duration_s=5, sped_mps=1),
+            "activity[0] (walking).sped_mps",
+            "speed_mps",
+        ),
+        (
+            _one(type="walking", duration_s=5, speed_mps=9),
+            "activity[0] (walking).speed_mps",
+            "[0.2, 2.2]",
+        ),
+        (
+            _one(type="walking", duration_s=5, speed_mps=[1.2, 0.5]),
+            "activity[0] (walking).speed_mps",
+            "low <= high",
+        ),
         (_one(type="lift", technique="deadlift"), "activity[0] (lift).technique", "squat"),
         (_one(type="bend", count=0), "activity[0] (bend).count", "[1, 10000]"),
         (_one(type="exercise", exercise="plank"), "activity[0] (exercise).exercise", "bridge"),
         (_one(type="walking", duration_s="long"), "activity[0] (walking).duration_s", "number"),
         ({"activity": []}, "activity", "activity"),
         ({**_one(type="standing", duration_s=1), "colour": 1}, "colour", "name"),
-        ({**_one(type="standing", duration_s=1), "mounting": {"mode": "glued"}},
-         "mounting.mode", "near_nominal"),
-        ({**_one(type="standing", duration_s=1), "imu": {"sample_rate_hz": 1000}},
-         "imu.sample_rate_hz", "400"),
+        (
+            {**_one(type="standing", duration_s=1), "mounting": {"mode": "glued"}},
+            "mounting.mode",
+            "near_nominal",
+        ),
+        (
+            {**_one(type="standing", duration_s=1), "imu": {"sample_rate_hz": 1000}},
+            "imu.sample_rate_hz",
+            "400",
+        ),
     ],
 )
-def test_invalid_scenarios_raise_scenario_error(doc: dict[str, Any], where: str,
-                                                 words: str) -> None:
+def test_invalid_scenarios_raise_scenario_error(
+    doc: dict[str, Any], where: str, words: str
+) -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(doc)
     assert info.value.where == where
@@ -49,8 +65,9 @@ def test_invalid_scenarios_raise_scenario_error(doc: dict[str, Any], where: str,
 
 
 def test_error_names_the_activity_index() -> None:
-    doc = {"activity": [{"type": "standing", "duration_s": 1}, {"type": "sitting",
-                                                                "duration_s": -3}]}
+    doc = {
+        "activity": [{"type": "standing", "duration_s": 1}, {"type": "sitting", "duration_s": -3}]
+    }
     with pytest.raises(ScenarioError, match=r"activity\[1\] \(sitting\)\.duration_s"):
         parse_scenario(doc)
 

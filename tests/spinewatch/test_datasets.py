@@ -80,8 +80,14 @@ def test_hapt(root: Path) -> None:
     # Gyroscope already in rad/s: small while standing.
     assert np.median(np.abs(rec.samples.gyr_rads[rec.activity == 5])) < 0.1
     classes = rec.classes()
-    assert set(classes.tolist()) <= {"walking", "sitting", "standing", "lying", "transition",
-                                     "unlabelled"}
+    assert set(classes.tolist()) <= {
+        "walking",
+        "sitting",
+        "standing",
+        "lying",
+        "transition",
+        "unlabelled",
+    }
     assert classes[rec.activity == 9][0] == "transition"
     with pytest.raises(RecordingError, match="no HAPT experiment 99"):
         datasets.load_hapt(99)

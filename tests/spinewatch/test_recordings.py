@@ -160,8 +160,12 @@ def test_npz_grouped_and_compressed(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.acc_mps2, samples.acc_mps2)
     np.testing.assert_array_equal(back.gyr_rads, samples.gyr_rads)
     fortran = tmp_path / "fortran.npz"
-    np.savez(fortran, t=samples.t_s, acc=np.asfortranarray(samples.acc_mps2),
-             gyr=samples.gyr_rads.astype(np.float32))
+    np.savez(
+        fortran,
+        t=samples.t_s,
+        acc=np.asfortranarray(samples.acc_mps2),
+        gyr=samples.gyr_rads.astype(np.float32),
+    )
     back = read_recording(fortran)
     np.testing.assert_array_equal(back.acc_mps2, samples.acc_mps2)
     np.testing.assert_allclose(back.gyr_rads, samples.gyr_rads, rtol=1e-6)
@@ -198,8 +202,13 @@ def test_missing_time_without_rate(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"acc_unit": "mg"}, {"gyr_unit": "rpm"}, {"rate_hz": 0.0}, {"rate_hz": math.nan},
-     {"chunk_rows": 0}],
+    [
+        {"acc_unit": "mg"},
+        {"gyr_unit": "rpm"},
+        {"rate_hz": 0.0},
+        {"rate_hz": math.nan},
+        {"chunk_rows": 0},
+    ],
 )
 def test_bad_options(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
@@ -318,9 +327,16 @@ def test_duplicate_time_npz(tmp_path: Path) -> None:
     t = samples.t_s.copy()
     t[50] = t[49]
     path = tmp_path / "rec.npz"
-    np.savez(path, t=t, ax=samples.acc_mps2[:, 0], ay=samples.acc_mps2[:, 1],
-             az=samples.acc_mps2[:, 2], gx=samples.gyr_rads[:, 0], gy=samples.gyr_rads[:, 1],
-             gz=samples.gyr_rads[:, 2])
+    np.savez(
+        path,
+        t=t,
+        ax=samples.acc_mps2[:, 0],
+        ay=samples.acc_mps2[:, 1],
+        az=samples.acc_mps2[:, 2],
+        gx=samples.gyr_rads[:, 0],
+        gy=samples.gyr_rads[:, 1],
+        gz=samples.gyr_rads[:, 2],
+    )
     assert "index 50: duplicate time" in read_error(path)
 
 
