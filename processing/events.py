@@ -66,8 +66,6 @@ FALL_BEFORE_S: Final = (2.0, 1.0)
 FALL_AFTER_S: Final = (1.5, 3.0)
 FALL_REFRACTORY_S: Final = 5.0
 
-_NOT_UPRIGHT_ACTIVITY = (Posture.LYING, Posture.NOT_WORN, Posture.WALKING)
-
 
 @dataclass(frozen=True, slots=True)
 class EventChunk:
@@ -369,7 +367,7 @@ class SittingBouts:
             return notices
         sitting = np.flatnonzero(c.posture == Posture.SITTING)
         # Lying, taking the sensor off and gaps end a bout whatever their length.
-        ends = np.isin(c.posture, (Posture.LYING, Posture.NOT_WORN)) | c.gap
+        ends = (c.posture == Posture.LYING) | (c.posture == Posture.NOT_WORN) | c.gap
         ends_before = np.concatenate([[0], np.cumsum(ends)])  # ends in samples [0, i)
         if len(sitting):
             ts = c.t_s[sitting]
@@ -451,7 +449,7 @@ class EventDetector:
         """Notices for N new final samples, in time order (fast and final detectors)."""
         if len(c.t_s) == 0:
             return []
-        eligible = ~np.isin(c.posture, _NOT_UPRIGHT_ACTIVITY)
+        eligible = _upright_activity(c.posture)
         fast = self.update_fast(c.t_s, c.flexion_deg, c.lateral_deg, eligible, c.gap)
         return sorted(fast + self.update_final(c), key=_order)
 
@@ -489,7 +487,7 @@ class EventDetector:
         """Twists, sitting bouts and lifts, which need the final posture (walking status)."""
         if len(c.t_s) == 0:
             return []
-        eligible = ~np.isin(c.posture, _NOT_UPRIGHT_ACTIVITY)
+        eligible = _upright_activity(c.posture)
         return (
             self.twist.update(c, eligible)
             + self.sitting.update(c)
@@ -509,6 +507,14 @@ class EventDetector:
         if abs(peak) >= LATERAL_AWKWARD_DEG:
             return Severity.BEYOND, side
         return Severity.CAUTION, side
+
+
+def _upright_activity(posture: np.ndarray) -> BoolArray:
+    """Samples (N,) where bends and twists can happen: not lying, walking or off the body."""
+    out: BoolArray = (
+        (posture != Posture.LYING) & (posture != Posture.WALKING) & (posture != Posture.NOT_WORN)
+    )
+    return out
 
 
 def _order(n: EventNotice) -> tuple[float, int]:

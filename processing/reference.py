@@ -58,13 +58,14 @@ class AxisSums:
             return
         if self.first_walk < 0:
             self.first_walk = start + int(np.argmax(walk))
-        h = horiz[walk]
-        v = vel[walk]
-        self.n_walk += len(v)
-        self.up_walk = self.up_walk + up[walk].sum(axis=0)
-        self.pend = self.pend + (h * v[:, None]).sum(axis=0)
-        self.hpow += float(np.einsum("ij,ij->", h, h))
-        self.vpow += float(np.dot(v, v))
+        # Weighted sums (0/1 weights) read each row once, without copying the selection.
+        w = walk.astype(np.float64)
+        wv = w * vel
+        self.n_walk += int(np.count_nonzero(walk))
+        self.up_walk = self.up_walk + w @ up
+        self.pend = self.pend + wv @ horiz
+        self.hpow += float(w @ np.einsum("ij,ij->i", horiz, horiz))
+        self.vpow += float(wv @ vel)
 
     def add_standing(self, stand: BoolArray, up: FloatArray) -> None:
         self.n_stand += int(stand.sum())
