@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,19 @@ from vqf import VQF
 from processing.pipeline import Analyzer, PipelineSettings
 from processing.summary import SummaryAccumulator
 from processing.timeline import TimelineDecimator
+from processing.types import ImuSamples
 from simulator import Simulation
 from simulator.scenarios import random_day
 from spinewatch.profiles import load_profile
+
+
+def _analyse(
+    analyzer: Analyzer, timeline: TimelineDecimator, summary: SummaryAccumulator, s: ImuSamples
+) -> None:
+    """What the analysis does with one chunk: results, timeline rows, summary totals."""
+    res = analyzer.update(s)
+    timeline.update(res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture)
+    summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
 
 
 def _cli_child(recording: str, out: str) -> int:
@@ -77,35 +88,23 @@ def main() -> int:
     recording = tmp / "day.parquet"
     writer: pq.ParquetWriter | None = None
     print(f"simulating and analysing {args.hours:g} h at {fs:g} Hz …", file=sys.stderr)
-    for chunk in sim.chunks():
+    for k, chunk in enumerate(sim.chunks()):
         s = chunk.samples
         gyr = np.ascontiguousarray(s.gyr_rads)
         acc = np.ascontiguousarray(s.acc_mps2)
-        # Alternate the order so that neither side always runs on a warm cache.
-        if n % 2 == 0:
-            t0 = time.perf_counter()
-            vqf.updateBatch(gyr, acc)
-            t1 = time.perf_counter()
-            res = analyzer.update(s)
-            timeline.update(
-                res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture
-            )
-            summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
-            t2 = time.perf_counter()
-            t_vqf += t1 - t0
-            t_all += t2 - t1
-        else:
-            t0 = time.perf_counter()
-            res = analyzer.update(s)
-            timeline.update(
-                res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture
-            )
-            summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
-            t1 = time.perf_counter()
-            vqf.updateBatch(gyr, acc)
-            t2 = time.perf_counter()
-            t_all += t1 - t0
-            t_vqf += t2 - t1
+
+        run_vqf = partial(vqf.updateBatch, gyr, acc)
+        run_analysis = partial(_analyse, analyzer, timeline, summary, s)
+        # Alternate the order chunk by chunk so that neither side always runs on a warm cache.
+        first, second = (run_vqf, run_analysis) if k % 2 == 0 else (run_analysis, run_vqf)
+        t0 = time.perf_counter()
+        first()
+        t1 = time.perf_counter()
+        second()
+        t2 = time.perf_counter()
+        dt_vqf, dt_all = (t1 - t0, t2 - t1) if k % 2 == 0 else (t2 - t1, t1 - t0)
+        t_vqf += dt_vqf
+        t_all += dt_all
         n += len(s)
         if not args.skip_cli:
             table = pa.table(

@@ -123,11 +123,14 @@ class HeldCondition:
     """A condition that counts once it has held for ``hold_s`` (bends, side bends).
 
     The event's peak is the value of largest magnitude; ``grade`` turns
-    ``(peak, duration_s)`` into severity and technique.
+    ``(peak, start_s, duration_s)`` into severity and technique.
     """
 
     def __init__(
-        self, kind: str, hold_s: float, grade: Callable[[float, float], tuple[Severity, str]]
+        self,
+        kind: str,
+        hold_s: float,
+        grade: Callable[[float, float, float], tuple[Severity, str]],
     ) -> None:
         self.kind = kind
         self.hold_s = hold_s
@@ -167,7 +170,7 @@ class HeldCondition:
         run = self.run
         if run is None:
             raise ValueError("internal: no run to report")
-        severity, technique = self.grade(run.peak, run.last_s - run.start_s)
+        severity, technique = self.grade(run.peak, run.start_s, run.last_s - run.start_s)
         return Event(self.kind, run.start_s, end_s, run.peak, technique, severity, detected_s)
 
     def _close(self) -> list[EventNotice]:
@@ -262,6 +265,23 @@ def _angle_deg(a: FloatArray, unit_b: FloatArray) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
+class PerMinute:
+    """How many events of one kind began in the minute up to a start (EN 1005-4 counts
+    side bends and twists per minute; two or more a minute are not acceptable)."""
+
+    def __init__(self) -> None:
+        self._starts: list[float] = []
+
+    def count(self, start_s: float) -> int:
+        """Occurrences in ``(start_s - 60 s, start_s]``, this one included (counted once)."""
+        if start_s not in self._starts:
+            self._starts.append(start_s)
+        self._starts = [
+            s for s in self._starts if s > start_s - 60.0 or s > self._starts[-1] - 60.0
+        ]
+        return sum(1 for s in self._starts if start_s - 60.0 < s <= start_s)
+
+
 class TwistDetector:
     """Fast pelvis rotation about the vertical while not walking (see the module doc).
 
@@ -277,6 +297,7 @@ class TwistDetector:
         self._cum = 0.0  # heading turned since the twist began, degrees
         self._max_rate = 0.0  # fastest rotation in it, °/s
         self._steps = 0  # foot contacts during it
+        self._per_minute = PerMinute()
 
     def update(self, c: EventChunk, eligible: BoolArray) -> list[EventNotice]:
         n = len(c.t_s)
@@ -345,7 +366,8 @@ class TwistDetector:
         if self._steps >= TURN_MIN_STEPS:
             return []  # the feet stepped round with the pelvis: turning, not twisting
         bent = run.extra > self.profile.flexion_caution_deg
-        severity = Severity.FAR_BEYOND if bent else Severity.BEYOND
+        often = self._per_minute.count(run.start_s) > self.profile.twist_max_per_min
+        severity = Severity.FAR_BEYOND if bent or often else Severity.BEYOND
         side = "left" if run.peak > 0 else "right"
         event = Event("twist", run.start_s, run.last_s, run.peak, side, severity, run.last_s)
         return [EventNotice(Phase.OPENED, event), EventNotice(Phase.CLOSED, event)]
@@ -443,7 +465,7 @@ class EventDetector:
         self.twist = TwistDetector(p)
         self.sitting = SittingBouts(p)
         self.lifts = LiftDetector(profile, rate_hz)
-        self._lateral_times: list[float] = []
+        self._side_per_minute = PerMinute()
 
     def update(self, c: EventChunk) -> list[EventNotice]:
         """Notices for N new final samples, in time order (fast and final detectors)."""
@@ -498,12 +520,16 @@ class EventDetector:
         notices = self.bend.finish() + self.lateral.finish() + self.twist.finish()
         return sorted(notices + self.sitting.finish(), key=_order)
 
-    def _grade_bend(self, peak: float, _duration: float) -> tuple[Severity, str]:
+    def _grade_bend(self, peak: float, _start: float, _duration: float) -> tuple[Severity, str]:
         far = peak >= self.profile.flexion_limit_deg + FAR_MARGIN_DEG
         return (Severity.FAR_BEYOND if far else Severity.BEYOND), ""
 
-    def _grade_lateral(self, peak: float, _duration: float) -> tuple[Severity, str]:
+    def _grade_lateral(self, peak: float, start_s: float, _duration: float) -> tuple[Severity, str]:
+        """Caution under 20° (EN 1005-4 "moderate"), beyond it awkward; far beyond when
+        more side bends began in the last minute than the profile allows."""
         side = "right" if peak > 0 else "left"
+        if self._side_per_minute.count(start_s) > self.profile.lateral_max_per_min:
+            return Severity.FAR_BEYOND, side
         if abs(peak) >= LATERAL_AWKWARD_DEG:
             return Severity.BEYOND, side
         return Severity.CAUTION, side

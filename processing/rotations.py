@@ -7,50 +7,6 @@ import numpy as np
 from processing.types import FloatArray
 
 
-def quat_rotate(q: FloatArray, v: FloatArray) -> FloatArray:
-    """Rotate vectors ``v`` by unit quaternions ``q``: ``q ⊗ v ⊗ q*``.
-
-    Args:
-        q: unit quaternions, shape (N, 4) or (4,).
-        v: vectors, shape (N, 3) or (3,).
-
-    Returns:
-        Rotated vectors, shape (N, 3).
-    """
-    q = np.atleast_2d(q)
-    v = np.atleast_2d(v)
-    w = q[:, :1]
-    r = q[:, 1:]
-    # v' = v + 2w (r × v) + 2 r × (r × v): one cross product fewer than a matrix build.
-    c = np.cross(r, v)
-    result: FloatArray = v + 2.0 * (w * c + np.cross(r, c))
-    return result
-
-
-def quat_conj(q: FloatArray) -> FloatArray:
-    """Conjugate (the inverse for unit quaternions), same shape as ``q``."""
-    out = np.array(q, dtype=np.float64, copy=True)
-    out[..., 1:] *= -1.0
-    return out
-
-
-def quat_multiply(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Hamilton product ``a ⊗ b``; shapes (N, 4) or (4,), broadcast."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    aw, ax, ay, az = np.moveaxis(a, -1, 0)
-    bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        axis=-1,
-    )
-
-
 def earth_up_in_sensor(q_se: FloatArray) -> FloatArray:
     """Earth's up direction seen from the sensor, for sensor-to-earth quaternions.
 

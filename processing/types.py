@@ -50,18 +50,6 @@ class Posture(IntEnum):
 POSTURE_LABELS: Final = tuple(p.label for p in Posture)
 
 
-def posture_from_label(label: str) -> Posture:
-    """The :class:`Posture` named ``label`` (``"sitting"``), or InputDataError."""
-    try:
-        return Posture[label.strip().upper()]
-    except KeyError as exc:
-        raise InputDataError(
-            f"unknown posture {label!r}",
-            value=label,
-            advice=f"use one of {', '.join(POSTURE_LABELS)}",
-        ) from exc
-
-
 @dataclass(frozen=True, slots=True)
 class ImuSamples:
     """A chunk of 6-axis IMU samples in SI units.

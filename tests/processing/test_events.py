@@ -147,7 +147,7 @@ def test_profile_overrides_change_what_counts() -> None:
 
 
 def test_held_condition_boundary_exactly_at_hold() -> None:
-    h = HeldCondition("bend", 0.5, lambda p, d: (Severity.BEYOND, ""))
+    h = HeldCondition("bend", 0.5, lambda p, s, d: (Severity.BEYOND, ""))
     t = np.arange(8) / RATE
     active = np.array([0, 1, 1, 1, 1, 1, 1, 0], bool)  # 0.1 … 0.6 s: held exactly 0.5 s
     notices = h.update(t, active, np.ones(8), np.zeros(8, bool))
@@ -319,3 +319,30 @@ def test_sitting_bouts_are_the_same_however_chunked() -> None:
     opened = [s for p, s, d in whole if p == "opened"]
     assert all(d - s >= 60.0 - 1e-9 for p, s, d in whole if p == "opened")
     assert len(opened) == sum(1 for p, _, _ in whole if p == "closed")
+
+
+def test_side_bends_more_often_than_the_profile_allows_are_far_beyond() -> None:
+    # EN 1005-4: a side bend beyond the limit repeated twice or more a minute is not acceptable.
+    profile = load_profile("fusion_weeks_0_6")  # one side bend a minute allowed
+    assert profile.lateral_max_per_min == 1
+    lat_over = profile.lateral_limit_deg + 2
+    one = np.r_[np.zeros(20), np.full(15, lat_over), np.zeros(20)]  # held 1.5 s
+    lateral = np.r_[one, one, np.zeros(900), one]  # two within a minute, a third much later
+    n = len(lateral)
+    c = _chunk(np.zeros(n))
+    c = EventChunk(
+        c.t_s,
+        c.flexion_deg,
+        lateral,
+        c.posture,
+        c.yaw_rads,
+        c.acc_norm_mps2,
+        c.up_s,
+        c.gap,
+        c.vert_mps2,
+        c.step_peak,
+    )
+    det = EventDetector(profile, RATE)
+    side = _closed(det.update(c) + det.finish(), "lateral_bend")
+    assert [e.severity for e in side] == [Severity.CAUTION, Severity.FAR_BEYOND, Severity.CAUTION]
+    assert all(e.technique == "right" for e in side)
