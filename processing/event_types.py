@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+import numpy as np
+
+from processing.types import BoolArray, FloatArray
+
 EVENT_TYPES: Final = ("bend", "lift", "twist", "lateral_bend", "prolonged_sitting", "fall")
 
 
@@ -67,3 +71,45 @@ class EventNotice:
 
     phase: Phase
     event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class EventChunk:
+    """The per-sample inputs of the detectors for N final samples.
+
+    Attributes:
+        t_s: times, s, (N,). flexion_deg, lateral_deg: trunk angles, (N,).
+        posture: :class:`Posture` codes, (N,). yaw_rads: rotation rate about the
+        vertical, rad/s (positive: turning left), (N,). acc_norm_mps2: specific-force
+        magnitude, (N,). up_s: earth-up seen from the sensor, (N, 3). gap: the sample
+        follows a gap, (N,). vert_mps2: vertical free acceleration, m/s², (N,).
+        step_peak: a foot-contact-like peak of vertical acceleration, (N,).
+    """
+
+    t_s: FloatArray
+    flexion_deg: FloatArray
+    lateral_deg: FloatArray
+    posture: np.ndarray
+    yaw_rads: FloatArray
+    acc_norm_mps2: FloatArray
+    up_s: FloatArray
+    gap: BoolArray
+    vert_mps2: FloatArray
+    step_peak: BoolArray
+
+
+class PerMinute:
+    """How many events of one kind began in the minute up to a start (EN 1005-4 counts
+    side bends and twists per minute; two or more a minute are not acceptable)."""
+
+    def __init__(self) -> None:
+        self._starts: list[float] = []
+
+    def count(self, start_s: float) -> int:
+        """Occurrences in ``(start_s - 60 s, start_s]``, this one included (counted once)."""
+        if start_s not in self._starts:
+            self._starts.append(start_s)
+        self._starts = [
+            s for s in self._starts if s > start_s - 60.0 or s > self._starts[-1] - 60.0
+        ]
+        return sum(1 for s in self._starts if start_s - 60.0 < s <= start_s)

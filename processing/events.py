@@ -29,10 +29,11 @@ from typing import Final
 
 import numpy as np
 
-from processing.event_types import Event, EventNotice, Phase, Severity
+from processing.event_types import Event, EventChunk, EventNotice, PerMinute, Phase, Severity
 from processing.lifts import LiftDetector
 from processing.posture import hysteresis
 from processing.profile import ClinicalProfile
+from processing.twists import TwistDetector
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
 
 # Well past a limit: this much beyond it (degrees) or twice as long (sitting).
@@ -41,20 +42,6 @@ FAR_MARGIN_DEG: Final = 20.0
 LATERAL_AWKWARD_DEG: Final = 20.0
 LATERAL_HOLD_S: Final = 1.0
 LATERAL_HYSTERESIS_DEG: Final = 3.0
-# Pelvis rotations beyond this are turning around, not twisting the spine.
-TURN_MIN_DEG: Final = 100.0
-# Turning on the spot steps; twisting keeps the feet planted. This many foot contacts
-# during a rotation make it a turn.
-TURN_MIN_STEPS: Final = 2
-# A twist is over when the heading is back within this fraction of its peak excursion
-# (or this many degrees) of where it started.
-TWIST_RETURN_FRACTION: Final = 0.3
-TWIST_RETURN_DEG: Final = 5.0
-# Rotations closer than this in time belong to one twist (out and back).
-TWIST_MERGE_S: Final = 2.0
-# A rotation is followed from this fraction of the rate limit (so that its slow start and
-# end count), and is a twist only if its rate reached the limit.
-TWIST_TRACK_FRACTION: Final = 0.3
 # A sitting bout survives breaks shorter than this (shifting, reaching, a brief stand).
 SITTING_BREAK_S: Final = 30.0
 # Falls (waist-worn sensors see 3 g and more in falls, up to about 2.5 g in sitting down
@@ -65,31 +52,6 @@ FALL_TILT_DEG: Final = 60.0
 FALL_BEFORE_S: Final = (2.0, 1.0)
 FALL_AFTER_S: Final = (1.5, 3.0)
 FALL_REFRACTORY_S: Final = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class EventChunk:
-    """The per-sample inputs of the detectors for N final samples.
-
-    Attributes:
-        t_s: times, s, (N,). flexion_deg, lateral_deg: trunk angles, (N,).
-        posture: :class:`Posture` codes, (N,). yaw_rads: rotation rate about the
-        vertical, rad/s (positive: turning left), (N,). acc_norm_mps2: specific-force
-        magnitude, (N,). up_s: earth-up seen from the sensor, (N, 3). gap: the sample
-        follows a gap, (N,). vert_mps2: vertical free acceleration, m/s², (N,).
-        step_peak: a foot-contact-like peak of vertical acceleration, (N,).
-    """
-
-    t_s: FloatArray
-    flexion_deg: FloatArray
-    lateral_deg: FloatArray
-    posture: np.ndarray
-    yaw_rads: FloatArray
-    acc_norm_mps2: FloatArray
-    up_s: FloatArray
-    gap: BoolArray
-    vert_mps2: FloatArray
-    step_peak: BoolArray
 
 
 @dataclass(slots=True)
@@ -265,114 +227,6 @@ def _angle_deg(a: FloatArray, unit_b: FloatArray) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
-class PerMinute:
-    """How many events of one kind began in the minute up to a start (EN 1005-4 counts
-    side bends and twists per minute; two or more a minute are not acceptable)."""
-
-    def __init__(self) -> None:
-        self._starts: list[float] = []
-
-    def count(self, start_s: float) -> int:
-        """Occurrences in ``(start_s - 60 s, start_s]``, this one included (counted once)."""
-        if start_s not in self._starts:
-            self._starts.append(start_s)
-        self._starts = [
-            s for s in self._starts if s > start_s - 60.0 or s > self._starts[-1] - 60.0
-        ]
-        return sum(1 for s in self._starts if start_s - 60.0 < s <= start_s)
-
-
-class TwistDetector:
-    """Fast pelvis rotation about the vertical while not walking (see the module doc).
-
-    A twist is the heading's excursion from where it started: turning out and back
-    is one twist, whose peak is the largest excursion. Rotations less than
-    ``TWIST_MERGE_S`` apart belong to the same twist.
-    """
-
-    def __init__(self, profile: ClinicalProfile) -> None:
-        self.profile = profile
-        self.run: _Run | None = None
-        self._fast = False
-        self._cum = 0.0  # heading turned since the twist began, degrees
-        self._max_rate = 0.0  # fastest rotation in it, °/s
-        self._steps = 0  # foot contacts during it
-        self._per_minute = PerMinute()
-
-    def update(self, c: EventChunk, eligible: BoolArray) -> list[EventNotice]:
-        n = len(c.t_s)
-        rate_dps = np.degrees(c.yaw_rads)
-        limit = self.profile.twist_rate_limit_dps
-        speed = np.abs(rate_dps)
-        track = TWIST_TRACK_FRACTION * limit
-        moving, self._fast = hysteresis(speed > track, speed < 0.5 * track, self._fast)
-        active = moving & eligible
-        dt = np.diff(c.t_s, prepend=c.t_s[0]) if n else c.t_s
-        step = np.where(c.gap, 0.0, rate_dps * dt)
-        notices: list[EventNotice] = []
-        pos = 0  # the open twist has been integrated up to here
-        for a, b, _ in _runs(active, c.gap, False):
-            if self.run is not None:
-                quiet_too_long = c.t_s[a] - self.run.last_s > TWIST_MERGE_S
-                if quiet_too_long or c.gap[pos : a + 1].any():
-                    notices += self._close()
-            while a < b:
-                if self.run is None:
-                    self.run = _Run(float(c.t_s[a]), float(c.t_s[a]), 0.0)
-                    self._cum, self._max_rate, self._steps, pos = 0.0, 0.0, 0, a
-                back = self._integrate(step[pos:b])
-                stop = b if back is None else pos + back + 1
-                self.run.extra = max(self.run.extra, float(np.max(c.flexion_deg[a:stop])))
-                self._max_rate = max(self._max_rate, float(np.max(speed[a:stop])))
-                self._steps += int(np.count_nonzero(c.step_peak[a:stop]))
-                self.run.last_s = float(c.t_s[stop - 1])
-                pos = a = stop
-                if back is not None:
-                    notices += self._close()  # the heading came back: this twist is over
-        if self.run is not None and n:
-            self._integrate(step[pos:])
-            if c.t_s[-1] - self.run.last_s > TWIST_MERGE_S:
-                notices += self._close()
-        return notices
-
-    def finish(self) -> list[EventNotice]:
-        return self._close()
-
-    def _integrate(self, steps: FloatArray) -> int | None:
-        """Add heading steps (°); the index where the heading came back, if it did."""
-        if self.run is None or len(steps) == 0:
-            return None
-        cum = self._cum + np.cumsum(steps)
-        peak = np.maximum.accumulate(np.maximum(np.abs(cum), abs(self.run.peak)))
-        # Back near where it started, after going past the limit: the twist is over.
-        back_at = np.maximum(TWIST_RETURN_FRACTION * peak, TWIST_RETURN_DEG)
-        done = (peak >= self.profile.twist_limit_deg) & (np.abs(cum) < back_at)
-        k = int(np.argmax(done)) if done.any() else len(cum) - 1
-        j = int(np.argmax(np.abs(cum[: k + 1])))
-        if abs(cum[j]) > abs(self.run.peak):
-            self.run.peak = float(cum[j])
-        self._cum = float(cum[k])
-        return k if done.any() else None
-
-    def _close(self) -> list[EventNotice]:
-        run, self.run = self.run, None
-        if run is None:
-            return []
-        angle = abs(run.peak)
-        if not (self.profile.twist_limit_deg <= angle < TURN_MIN_DEG):
-            return []
-        if self._max_rate < self.profile.twist_rate_limit_dps:
-            return []  # a slow turn, not a twist
-        if self._steps >= TURN_MIN_STEPS:
-            return []  # the feet stepped round with the pelvis: turning, not twisting
-        bent = run.extra > self.profile.flexion_caution_deg
-        often = self._per_minute.count(run.start_s) > self.profile.twist_max_per_min
-        severity = Severity.FAR_BEYOND if bent or often else Severity.BEYOND
-        side = "left" if run.peak > 0 else "right"
-        event = Event("twist", run.start_s, run.last_s, run.peak, side, severity, run.last_s)
-        return [EventNotice(Phase.OPENED, event), EventNotice(Phase.CLOSED, event)]
-
-
 class SittingBouts:
     """Sitting bouts longer than the profile allows; breaks under SITTING_BREAK_S do not count."""
 
@@ -513,11 +367,14 @@ class EventDetector:
         return (
             self.twist.update(c, eligible)
             + self.sitting.update(c)
-            + self.lifts.update(c.t_s, c.flexion_deg, c.posture, c.vert_mps2, c.gap)
+            + self.lifts.update(
+                c.t_s, c.flexion_deg, c.lateral_deg, c.posture, c.vert_mps2, c.gap
+            )
         )
 
     def finish(self) -> list[EventNotice]:
         notices = self.bend.finish() + self.lateral.finish() + self.twist.finish()
+        notices += self.lifts.finish()
         return sorted(notices + self.sitting.finish(), key=_order)
 
     def _grade_bend(self, peak: float, _start: float, _duration: float) -> tuple[Severity, str]:

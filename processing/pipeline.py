@@ -17,8 +17,8 @@ import numpy as np
 
 from processing.angles import trunk_angles
 from processing.buffer import ColumnBuffer
-from processing.event_types import EventNotice
-from processing.events import EventChunk, EventDetector, FallDetector
+from processing.event_types import EventChunk, EventNotice
+from processing.events import EventDetector, FallDetector
 from processing.features import FeatureExtractor
 from processing.gait import GaitSettings, StepDetector
 from processing.mounting import (

@@ -8,6 +8,8 @@ high; in a squat the hips drop and move back while it flexes little.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
 from processing.types import Posture
@@ -19,6 +21,8 @@ from simulator.transitions import go_to
 from simulator.truth_types import Event
 
 _DEG = np.pi / 180.0
+# A bend at least this deep goes down to something low: it is lift-like too.
+LIFT_LIKE_MIN_DEG: Final = 40.0
 
 
 def bend(pl: Planner, act: Activity) -> None:
@@ -26,8 +30,14 @@ def bend(pl: Planner, act: Activity) -> None:
     rng = pl.rng
     for _ in range(act.count or 1):
         go_to(pl, "standing")
-        _flex_down_up(pl, act.num("peak_deg", rng), 0.03, act.num("duration_s", rng),
-                      act.num("hold_s", rng))
+        f0 = float(pl.state.pose[FLEX])
+        peak = act.num("peak_deg", rng)
+        start, end = _flex_down_up(pl, peak, 0.03, act.num("duration_s", rng),
+                                   act.num("hold_s", rng))
+        # Down to something low and back up: a lift-like movement, whether or not a load
+        # came up with it (a lumbar sensor cannot tell).
+        if peak >= LIFT_LIKE_MIN_DEG:
+            pl.events.append(Event("lift", start, end, float(np.rad2deg(f0) + peak), "stoop"))
         standing(pl, act.num("pause_s", rng))
 
 
@@ -96,8 +106,9 @@ def twist(pl: Planner, act: Activity) -> None:
         if bent > 0:
             b.move_to(FLEX, lead + 2 * dur + hold, lead, f0)
         seg = pl.add(b.build(), bend_eligible=True)
-        pl.events.append(Event("twist", seg.t0_s, seg.t1_s, angle,
-                               "left" if side > 0 else "right"))
+        # The twist is the rotation itself, not the bending forward before it.
+        pl.events.append(Event("twist", seg.t0_s + lead, seg.t0_s + lead + 2 * dur + hold,
+                               angle, "left" if side > 0 else "right"))
         standing(pl, act.num("pause_s", rng))
 
 

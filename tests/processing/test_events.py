@@ -230,21 +230,28 @@ def test_falls_and_bends_on_simulated_days() -> None:
 
 
 def test_lift_like_movements_are_found_with_their_technique() -> None:
-    # A sensor cannot weigh a load: every lift is found, with its technique; bends down and
-    # up without a load are lift-like too (so precision against "lifts" is not asserted).
+    # A sensor cannot weigh a load: the simulator's truth marks its lifts and its bends
+    # down to something low (peak 40° or more) as lift-like, and so does the detector.
     profile = load_profile("maintenance")
-    found = right = total = 0
+    found = right = total = extra = 0
     for seed in (21, 22, 23):
         sim = simulate(random_day(seed, hours=0.5, mounting_mode="random"), seed=seed)
         res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
         lifts = [e for e in _closed(res.events) if e.type == "lift"]
-        pairs, _ = _match(sim.truth.events_of("lift"), lifts)
+        pairs, unmatched = _match(sim.truth.events_of("lift"), lifts)
         total += len(pairs)
-        found += sum(d is not None for _, d in pairs)
-        right += sum(d is not None and d.technique == e.technique for e, d in pairs)
-    assert total >= 8
+        extra += unmatched
+        for e, d in pairs:
+            if d is None:
+                continue
+            found += 1
+            right += d.technique == e.technique
+            assert abs(d.start_s - e.start_s) < 0.6 and abs(d.end_s - e.end_s) < 0.6
+    assert total >= 15
     assert found / total >= 0.95
     assert right / found >= 0.9
+    # Known extras: leans of the sit-to-stand exercise (see the closing note of issue 3).
+    assert found / (found + extra) >= 0.8
 
 
 def test_twists_out_and_back_are_one_each() -> None:
@@ -262,10 +269,11 @@ def test_twists_out_and_back_are_one_each() -> None:
                 continue
             tp += 1
             assert (d.technique == "left") == (e.technique == "left")
+            assert abs(d.start_s - e.start_s) < 0.5 and abs(d.end_s - e.end_s) < 0.5
         fp += extra
     assert tp >= 10
     assert tp / (tp + fn) >= 0.95
-    assert tp / (tp + fp) >= 0.8
+    assert tp / (tp + fp) >= 0.95
 
 
 def test_sitting_bouts_are_the_same_however_chunked() -> None:

@@ -30,6 +30,28 @@ def test_falls_are_falls_and_daily_activities_are_not(path) -> None:
         assert falls == [], rec.activity_code
 
 
+# What each daily activity must (and must not) show as lift-like movements.
+LIFTS_EXPECTED = {"D15": ["squat"], "D16": ["stoop"], "D07": [], "D09": [], "D01": []}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _files() if p.name[:3] in LIFTS_EXPECTED],
+    ids=lambda p: p.name,
+)
+def test_lifts_squats_stoops_and_chairs(path) -> None:
+    # Unknown mounting, no calibration: squats and stoops are lifts with their technique;
+    # sitting on a chair and getting up is not a lift; walking has no bend, lift or fall.
+    rec = load_sisfall(path)
+    res = analyze_samples(rec.samples, PipelineSettings(), rec.sampling_rate_hz,
+                          load_profile("fusion_weeks_0_6"))  # fmt: skip
+    closed = [n.event for n in res.events if n.phase is Phase.CLOSED]
+    lifts = [e.technique for e in closed if e.type == "lift"]
+    assert lifts == LIFTS_EXPECTED[rec.activity_code]
+    if rec.activity_code == "D01":
+        assert not [e for e in closed if e.type in ("bend", "lift", "fall")]
+
+
 def test_sisfall_folder_present_or_skipped() -> None:
     if datasets_dir() is None:
         pytest.skip("public datasets folder (../shared/datasets) is absent")
