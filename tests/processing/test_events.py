@@ -11,6 +11,7 @@ from processing.pipeline import PipelineSettings, analyze_samples
 from processing.types import Posture
 from simulator import simulate
 from simulator.scenarios import from_activities, random_day
+from simulator.truth_types import Event as TruthEvent
 from spinewatch.profiles import load_profile
 
 RATE = 10.0
@@ -354,3 +355,62 @@ def test_side_bends_more_often_than_the_profile_allows_are_far_beyond() -> None:
     side = _closed(det.update(c) + det.finish(), "lateral_bend")
     assert [e.severity for e in side] == [Severity.CAUTION, Severity.FAR_BEYOND, Severity.CAUTION]
     assert all(e.technique == "right" for e in side)
+
+
+@pytest.fixture(scope="module")
+def side_bends_and_sitting():
+    """A scripted half hour: side bends past and under the limit, sitting bouts of 1 to
+    3.3 minutes, walking and forward bends, in a random mounting."""
+    rng = np.random.default_rng(5)
+    acts: list[dict] = [
+        {"type": "standing", "duration_s": 20},
+        {"type": "walking", "duration_s": 60},
+    ]
+    for _ in range(10):
+        acts += [
+            {"type": "lateral_bend", "count": 2, "angle_deg": float(rng.uniform(26, 40)),
+             "hold_s": float(rng.uniform(1.2, 3.0))},
+            {"type": "lateral_bend", "count": 1, "angle_deg": float(rng.uniform(6, 12))},
+            {"type": "sitting", "duration_s": float(rng.choice([60, 150, 200]))},
+            {"type": "walking", "duration_s": 30},
+            {"type": "bend", "count": 1},
+        ]  # fmt: skip
+    sim = simulate(from_activities(acts, mounting={"mode": "random"}), seed=5)
+    profile = load_profile("maintenance", {"sitting_max_min": 2.0})
+    res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+    return sim, profile, _closed(res.events)
+
+
+def test_side_bends_on_a_scripted_day(side_bends_and_sitting) -> None:
+    # Truth: inside each simulated side bend, the span where the true lateral angle is past
+    # the profile's limit, if it lasted the 1 s that EN 1005-4 counts.
+    sim, profile, found = side_bends_and_sitting
+    tl = sim.truth.timeline
+    truth = []
+    for e in sim.truth.events_of("lateral_bend"):
+        m = (tl.t_s >= e.start_s) & (tl.t_s <= e.end_s)
+        m &= np.abs(tl.lateral_deg) > profile.lateral_limit_deg
+        if m.sum() / sim.truth.sample_rate_hz >= 1.0:
+            truth.append(TruthEvent("lateral_bend", tl.t_s[m][0], tl.t_s[m][-1], 0.0))
+    pairs, extra = _match(truth, [e for e in found if e.type == "lateral_bend"])
+    assert len(truth) == 20  # the ten pairs past the limit; the small ones are not side bends
+    assert all(d is not None for _, d in pairs) and extra == 0
+    for e, d in pairs:
+        assert abs(d.start_s - e.start_s) < 0.5 and abs(d.end_s - e.end_s) < 0.5
+
+
+def test_prolonged_sitting_on_a_scripted_day(side_bends_and_sitting) -> None:
+    sim, profile, found = side_bends_and_sitting
+    tl = sim.truth.timeline
+    sitting = np.concatenate([[0], (tl.posture == Posture.SITTING).astype(int), [0]])
+    edges = np.flatnonzero(np.diff(sitting))
+    bouts = [TruthEvent("prolonged_sitting", tl.t_s[a], tl.t_s[b - 1], 0.0)
+             for a, b in zip(edges[::2], edges[1::2], strict=True)]  # fmt: skip
+    long_bouts = [b for b in bouts if b.end_s - b.start_s > profile.sitting_max_min * 60.0]
+    pairs, extra = _match(long_bouts, [e for e in found if e.type == "prolonged_sitting"])
+    assert len(long_bouts) >= 5
+    assert all(d is not None for _, d in pairs) and extra == 0
+    for e, d in pairs:
+        # The bout starts once the pelvis has tilted back onto the seat: up to 0.6 s after
+        # the simulator's label changes.
+        assert abs(d.start_s - e.start_s) < 1.0 and abs(d.end_s - e.end_s) < 0.5
