@@ -1,0 +1,136 @@
+"""Lift-like movements from hand-made signals: stoops, squats, seats, transitions, chunking."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from processing.event_types import Phase
+from processing.lifts import LiftDetector
+from processing.types import Posture
+from spinewatch.profiles import load_profile
+
+RATE = 50.0
+
+
+def _min_jerk(n: int) -> np.ndarray:
+    s = np.linspace(0.0, 1.0, n)
+    return 10 * s**3 - 15 * s**4 + 6 * s**5
+
+
+class Day:
+    """Builds flexion (°), pelvis height (m) and posture sample by sample, piece by piece."""
+
+    def __init__(self) -> None:
+        self.flex = [0.0]
+        self.height = [0.0]
+        self.posture = [int(Posture.STANDING)]
+
+    def hold(self, seconds: float, posture: Posture = Posture.STANDING) -> Day:
+        n = round(seconds * RATE)
+        self.flex += [self.flex[-1]] * n
+        self.height += [self.height[-1]] * n
+        self.posture += [int(posture)] * n
+        return self
+
+    def move(self, seconds: float, flex_to: float, height_to: float,
+             posture: Posture = Posture.OTHER) -> Day:  # fmt: skip
+        n = round(seconds * RATE)
+        s = _min_jerk(n + 1)[1:]
+        f0, h0 = self.flex[-1], self.height[-1]
+        self.flex += list(f0 + (flex_to - f0) * s)
+        self.height += list(h0 + (height_to - h0) * s)
+        self.posture += [int(posture)] * n
+        return self
+
+    def lean(self, seconds: float, peak: float, height_to: float) -> Day:
+        """A brief forward lean out and back while the pelvis moves to ``height_to``."""
+        n = round(seconds * RATE)
+        s = np.linspace(0.0, 1.0, n + 1)[1:]
+        h0 = self.height[-1]
+        self.flex += list(peak * np.sin(np.pi * s) ** 2)
+        self.height += list(h0 + (height_to - h0) * _min_jerk(n + 1)[1:])
+        self.posture += [int(Posture.OTHER)] * n
+        return self
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        flex = np.asarray(self.flex)
+        t = np.arange(len(flex)) / RATE
+        vert = np.gradient(np.gradient(np.asarray(self.height), t), t)
+        return t, flex, np.zeros_like(flex), np.asarray(self.posture, np.int8), vert
+
+
+def _lifts(day: Day, sizes: list[int] | None = None) -> list[tuple[str, float, float]]:
+    det = LiftDetector(load_profile("fusion_weeks_0_6"), RATE)
+    t, flex, lat, posture, vert = day.arrays()
+    gap = np.zeros(len(t), bool)
+    notices = []
+    cuts = [] if sizes is None else np.cumsum(sizes).tolist()
+    bounds = sorted({0, len(t), *(min(int(c), len(t)) for c in cuts)})
+    for a, b in itertools.pairwise(bounds):
+        notices += det.update(t[a:b], flex[a:b], lat[a:b], posture[a:b], vert[a:b], gap[a:b])
+    notices += det.finish()
+    return [(n.event.technique, n.event.start_s, n.event.end_s)
+            for n in notices if n.phase is Phase.CLOSED]  # fmt: skip
+
+
+def test_a_stoop_is_a_lift() -> None:
+    day = Day().hold(3).move(1.2, 60, -0.05).hold(1).move(1.5, 0, 0).hold(10)
+    ((technique, start, end),) = _lifts(day)
+    assert technique == "stoop"
+    assert 3.0 < start < 3.6 and 5.6 < end < 6.5
+
+
+def test_a_squat_with_the_trunk_flexed_is_a_squat() -> None:
+    day = Day().hold(3).move(1.5, 30, -0.4).hold(1).move(1.5, 0, 0).hold(10)
+    assert [x[0] for x in _lifts(day)] == ["squat"]
+
+
+def test_two_brief_leans_around_a_lowered_spell_are_one_squat() -> None:
+    # Down with a lean, upright at the bottom, up with a lean (SisFall D15).
+    day = Day().hold(3).lean(1.2, 22, -0.45).hold(3).lean(1.2, 28, 0.0).hold(10)
+    assert [x[0] for x in _lifts(day)] == ["squat"]
+
+
+def test_the_same_leans_onto_a_seat_that_tilts_the_pelvis_back_are_no_lift() -> None:
+    day = (Day().hold(3).lean(1.2, 22, -0.45).move(0.8, -15, -0.45).hold(3)
+           .move(0.5, 0, -0.45).lean(1.2, 28, 0.0).hold(10))  # fmt: skip
+    assert _lifts(day) == []
+
+
+def test_brief_leans_that_do_not_lower_the_pelvis_are_no_lift() -> None:
+    day = Day().hold(3).lean(1.2, 22, 0.0).hold(3).lean(1.2, 22, 0.0).hold(10)
+    assert _lifts(day) == []
+
+
+@pytest.mark.parametrize("into", [Posture.SITTING, Posture.LYING])
+def test_a_lean_into_a_seat_or_a_bed_is_a_transition(into: Posture) -> None:
+    day = Day().hold(3).move(1.2, 60, -0.4).move(1.0, 0, -0.4).hold(20, into)
+    assert _lifts(day) == []
+
+
+def test_getting_up_from_a_seat_is_no_lift() -> None:
+    day = (Day().hold(20, Posture.SITTING).move(1.0, 45, 0.0).move(1.0, 0, 0.0)
+           .hold(10))  # fmt: skip
+    assert _lifts(day) == []
+
+
+def test_lifts_in_a_row_then_sitting_down_keep_the_lifts() -> None:
+    day = Day().hold(3)
+    for _ in range(3):
+        day.move(1.2, 70, -0.05).hold(0.8).move(1.5, 0, 0).hold(2)
+    day.lean(1.2, 22, -0.45).move(0.8, -15, -0.45).hold(30, Posture.SITTING)
+    assert [x[0] for x in _lifts(day)] == ["stoop"] * 3
+
+
+def test_chunking_does_not_change_lifts() -> None:
+    day = Day().hold(3).move(1.2, 60, -0.05).hold(1).move(1.5, 0, 0).hold(3)
+    day.lean(1.2, 22, -0.45).hold(3).lean(1.2, 28, 0.0).hold(10)
+    offline = _lifts(day)
+    assert [x[0] for x in offline] == ["stoop", "squat"]
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        sizes = rng.integers(1, 200, size=200).tolist()
+        assert _lifts(day, sizes) == offline
