@@ -12,17 +12,21 @@ No calibration ritual is needed. Walking gives both axes:
   the main axis of horizontal acceleration and makes sitting a backward
   pelvic tilt, as it is.)
 
-A standing calibration window gives the up axis directly.
+A standing calibration window gives the up axis directly. A sensor worn in its
+holder has nominal axes (from its device profile): they are used from the first
+sample, so that alerts need not wait for walking, and the first walking block
+measures the real ones, which replace them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from processing.types import BoolArray, FloatArray
-from spinewatch.errors import InputDataError
+from spinewatch.errors import ConfigError, InputDataError
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,10 @@ class MountingSettings:
             still for a long time also looks like non-wear, and alerts must not stop for
             it; the old mounting is kept, and a walking block corrects it if the sensor
             was put back differently.
+        nominal_up_axis, nominal_forward_axis: the body's up and forward axes in sensor
+            coordinates when the sensor is worn as designed (its device profile), unit
+            vectors at right angles; both or neither. Used from the start until walking
+            measures the axes.
     """
 
     calibration_walk_s: float = field(default=30.0, metadata={"min": 2.0, "unit": "s"})
@@ -48,6 +56,45 @@ class MountingSettings:
     remount_deg: float = field(default=20.0, metadata={"min": 5.0, "max": 90.0, "unit": "°"})
     max_pending_s: float = field(default=1800.0, metadata={"min": 10.0, "unit": "s"})
     max_pending_after_nonwear_s: float = field(default=120.0, metadata={"min": 0.0, "unit": "s"})
+    nominal_up_axis: tuple[float, float, float] | None = None
+    nominal_forward_axis: tuple[float, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        axes = (self.nominal_up_axis, self.nominal_forward_axis)
+        if (axes[0] is None) != (axes[1] is None):
+            raise ConfigError(
+                "nominal mounting needs both axes",
+                where="mounting.nominal_up_axis/nominal_forward_axis",
+                value=axes,
+                advice="give both the up and the forward axis, or neither",
+            )
+        if axes[0] is not None and axes[1] is not None:
+            up, fwd = (np.asarray(a, dtype=np.float64) for a in axes)
+            norms = (float(np.linalg.norm(up)), float(np.linalg.norm(fwd)))
+            if not all(math.isfinite(n) and abs(n - 1.0) < 0.05 for n in norms):
+                raise ConfigError(
+                    "nominal mounting axes must be unit vectors",
+                    where="mounting.nominal_up_axis/nominal_forward_axis",
+                    value=axes,
+                    advice="e.g. up = [0, 0, 1], forward = [1, 0, 0]",
+                )
+            if abs(float(np.dot(up, fwd))) > 0.05:
+                raise ConfigError(
+                    "nominal up and forward axes must be at right angles",
+                    where="mounting.nominal_up_axis/nominal_forward_axis",
+                    value=axes,
+                    advice="their dot product must be 0",
+                )
+
+    def nominal(self) -> Mounting | None:
+        """The nominal mounting, if the sensor's axes are known (see the attributes)."""
+        if self.nominal_up_axis is None or self.nominal_forward_axis is None:
+            return None
+        up = np.asarray(self.nominal_up_axis, dtype=np.float64)
+        up /= np.linalg.norm(up)
+        fwd = np.asarray(self.nominal_forward_axis, dtype=np.float64)
+        fwd -= np.dot(fwd, up) * up
+        return Mounting(up, fwd / np.linalg.norm(fwd), "nominal", 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +104,7 @@ class Mounting:
     Attributes:
         up: the body's up (superior) axis, unit vector, shape (3,).
         forward: the body's forward (anterior) axis, unit vector ⟂ up, shape (3,).
-        source: how it was found: ``walking``, ``calibration``, ``fallback``.
+        source: how it was found: ``walking``, ``calibration``, ``fallback``, ``nominal``.
         forward_confidence: the pendulum correlation behind ``forward`` (0 when guessed).
     """
 

@@ -43,6 +43,7 @@ class MountingSearch:
     _sums: AxisSums
     _scan: int
     _pending_from: int | None
+    _provisional_from: int | None
     _back_on: list[int]
     _calib_n: int
     _grid: int
@@ -66,7 +67,7 @@ class MountingSearch:
                     self._scan_walking(stop_here, False)
                     continue
             walk = self._steps.walking_mask(a, stop)
-            if self._pending_from is not None:
+            if self._search_from() is not None:
                 # While waiting, look again every few seconds (on a fixed grid of samples,
                 # so that the answer does not depend on how the stream was chunked).
                 b = min(stop, (a // self._grid + 1) * self._grid)
@@ -78,14 +79,15 @@ class MountingSearch:
                 a, walk[: b - a], g("up", a, b), g("horiz", a, b), g("vel", a, b)
             )
             self._scan = b
-            if self._pending_from is not None:
+            if self._search_from() is not None:
                 if b % self._grid == 0 and self._sums.n_walk >= self._calib_n:
                     self._try_calibrate(b, standing_needed=True)
             elif self._sums.n_walk >= self._calib_n:
                 self._check_block()
                 self._sums = AxisSums()
-        if self._pending_from is not None and stop > self._pending_from:
-            t0 = float(self._buf.get("t", self._pending_from, self._pending_from + 1)[0])
+        start = self._search_from()
+        if start is not None and stop > start:
+            t0 = float(self._buf.get("t", start, start + 1)[0])
             t_now = float(self._buf.get("t", stop - 1, stop)[0])
             ms = self.settings.mounting
             limit = ms.max_pending_s if not self.mountings else ms.max_pending_after_nonwear_s
@@ -94,6 +96,13 @@ class MountingSearch:
                     self._try_calibrate(stop, standing_needed=False)
                 if self._pending_from is not None:
                     self._fallback(stop)
+                # A nominal mounting not confirmed in time stays; walking blocks check it.
+                self._provisional_from = None
+
+    def _search_from(self) -> int | None:
+        """Where the search for the mounting started, while one runs (results wait only
+        when it is pending; under a nominal mounting they flow)."""
+        return self._pending_from if self._pending_from is not None else self._provisional_from
 
     def _sensor_back_on(self, index: int) -> None:
         """The sensor moves again after non-wear: it may sit differently now.
@@ -115,7 +124,8 @@ class MountingSearch:
         """
         s = self._sums
         ms = self.settings.mounting
-        a = self._pending_from if self._pending_from is not None else self._buf.start
+        searched = self._search_from()
+        a = searched if searched is not None else self._buf.start
         window = self._calibration_up()
         walk_up = s.mounting(ms, self.sample_rate_hz).up
         g = self._buf.get
@@ -135,8 +145,15 @@ class MountingSearch:
             return
         seed = AxisSums(s.n_walk, s.first_walk, s.up_walk, s.pend, s.hpow, s.vpow)
         seed.add_standing(stand, g("up", a, b))
-        self._set_mounting(a, seed.mounting(ms, self.sample_rate_hz, window), seed=seed)
+        found = seed.mounting(ms, self.sample_rate_hz, window)
+        if self._pending_from is not None:
+            self._set_mounting(a, found, seed=seed)
+        else:
+            # Results under the nominal mounting are out already: the measured one takes
+            # effect a fixed delay after the walking that gave it (see CHANGE_DELAY_S).
+            self._set_mounting(self._scan + self._delay, found, seed=seed)
         self._pending_from = None
+        self._provisional_from = None
         self._sums = AxisSums()
 
     def _check_block(self) -> None:
@@ -145,7 +162,9 @@ class MountingSearch:
         ms = self.settings.mounting
         new = s.mounting(ms, self.sample_rate_hz)
         latest = self._latest()
-        if latest is not None and latest.up_angle_deg(new.up) > ms.remount_deg:
+        if latest is None:
+            return
+        if latest.source == "nominal" or latest.up_angle_deg(new.up) > ms.remount_deg:
             # Taken up a fixed delay after the block (see CHANGE_DELAY_S).
             self._set_mounting(self._scan + self._delay, new, seed=s)
 

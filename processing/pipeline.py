@@ -115,6 +115,7 @@ class Analyzer(MountingSearch):
         self._nonwear_n = round(settings.posture.nonwear_min_s * sample_rate_hz)
         self._delay = round(CHANGE_DELAY_S * sample_rate_hz)
         self._pending_from: int | None = 0  # results wait for a mounting from here
+        self._provisional_from: int | None = None  # the nominal mounting in use is checked from
         self._scan = 0  # walking scanned for a mounting up to here
         self._sums = AxisSums()  # the walking block being gathered (calibration, remount check)
         self._refiner: UprightRefiner | None = None
@@ -130,6 +131,13 @@ class Analyzer(MountingSearch):
         self._applied: list[MountingChange] = []  # took effect since the last results
         self._done = 0  # final results emitted up to here
         self.mountings: list[MountingChange] = []
+        nominal = settings.mounting.nominal()
+        if nominal is not None:
+            # Worn as designed: results and alerts from the first sample; the first walking
+            # block measures the real axes (MountingSearch._check_block).
+            self._pending_from = None
+            self._provisional_from = 0
+            self._set_mounting(0, nominal)
 
     @property
     def mounting(self) -> Mounting | None:
@@ -214,9 +222,8 @@ class Analyzer(MountingSearch):
             parts.append(self._results(self._done, horizon))
             self._done = horizon
         out = self._emit(start, parts, steps_t)
-        keep_from = (
-            self._done if self._pending_from is None else min(self._pending_from, self._done)
-        )
+        searched = self._search_from()
+        keep_from = self._done if searched is None else min(searched, self._done)
         self._buf.drop_before(min(keep_from, self._scan))
         self._steps.forget_before(self._buf.start)
         return out

@@ -6,17 +6,22 @@ import numpy as np
 import pytest
 
 from processing.angles import trunk_angles
+from processing.event_types import Phase
 from processing.mounting import (
     Mounting,
+    MountingSettings,
     dominant_up,
     forward_from_bends,
     forward_from_pendulum,
     standing_samples,
 )
-from processing.pipeline import PipelineSettings, analyze_samples
+from processing.pipeline import Analyzer, PipelineSettings, analyze_samples
 from processing.types import Posture
 from simulator import simulate
+from simulator.rotations import quat_to_matrix
 from simulator.scenarios import from_activities
+from spinewatch.errors import ConfigError
+from spinewatch.profiles import load_profile
 
 
 def _rot(axis: np.ndarray, deg: float) -> np.ndarray:
@@ -114,3 +119,81 @@ def test_any_mounting_is_found_from_walking(seed: int) -> None:
     lat_err = res.lateral_deg[upright] - tl.lateral_deg[upright]
     assert np.sqrt(np.mean(lat_err**2)) < 2.5
     assert res.mounting_changes[0].mounting.source.startswith("walking")
+
+
+def _nominal_day():
+    acts = [
+        {"type": "standing", "duration_s": 30},
+        {"type": "bend", "count": 3, "peak_deg": 60, "hold_s": 4},
+        {"type": "sitting", "duration_s": 60},
+        {"type": "walking", "duration_s": 60},
+        {"type": "standing", "duration_s": 20},
+    ]
+    sim = simulate(from_activities(acts, mounting={"mode": "random"}), seed=2)
+    r = quat_to_matrix(np.asarray(sim.truth.mountings[0].quat_wxyz)[None])[0]
+    # The body's axes seen from the sensor: what a device profile states for its holder.
+    return sim, tuple(r.T @ [0.0, 0, 1]), tuple(r.T @ [1.0, 0, 0])
+
+
+def _first_bend_out_s(sim, settings: PipelineSettings) -> float:
+    """Stream time (s) at which the first bend alert could leave: its OPENED notice."""
+    an = Analyzer(settings, 100.0, load_profile("fusion_weeks_0_6"))
+    for i in range(0, len(sim.samples), 10):
+        out = an.update(sim.samples.slice(i, i + 10))
+        if any(n.event.type == "bend" and n.phase is Phase.OPENED for n in out.events):
+            return float(sim.samples.t_s[min(i + 9, len(sim.samples) - 1)])
+    return float("inf")
+
+
+def test_a_nominal_mounting_gives_alerts_before_any_walking() -> None:
+    sim, up, forward = _nominal_day()
+    tl = sim.truth.timeline
+    walking_starts = float(tl.t_s[np.argmax(tl.posture == Posture.WALKING)])
+    nominal = PipelineSettings(
+        mounting=MountingSettings(nominal_up_axis=up, nominal_forward_axis=forward)
+    )
+    first_bend = min(e.start_s for e in sim.truth.events_of("bend"))
+    # Hold 3 s: the alert leaves as the hold completes, not after the walking.
+    assert _first_bend_out_s(sim, nominal) < first_bend + 5.0
+    assert _first_bend_out_s(sim, PipelineSettings()) > walking_starts
+    res = analyze_samples(sim.samples, nominal, 100.0)
+    err = res.flexion_deg - tl.flexion_deg
+    assert np.sqrt(np.nanmean(err**2)) < 2.0
+    assert res.mounting_changes[0].mounting.source == "nominal"
+
+
+@pytest.mark.parametrize(
+    ("up", "forward", "message"),
+    [
+        ((0.0, 0.0, 1.0), None, "both axes"),
+        ((0.0, 0.0, 2.0), (1.0, 0.0, 0.0), "unit vectors"),
+        ((0.0, 0.0, 1.0), (0.0, 0.6, 0.8), "right angles"),
+    ],
+)
+def test_a_wrong_nominal_mounting_is_a_clear_error(up, forward, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        MountingSettings(nominal_up_axis=up, nominal_forward_axis=forward)
+
+
+def test_walking_replaces_a_nominal_mounting_that_is_wrong() -> None:
+    # The holder was clipped on turned a quarter round: the nominal forward is wrong.
+    acts = [
+        {"type": "standing", "duration_s": 20},
+        {"type": "walking", "duration_s": 60},
+        {"type": "standing", "duration_s": 330},
+        {"type": "bend", "count": 3, "peak_deg": 50, "hold_s": 2},
+    ]
+    sim = simulate(from_activities(acts, mounting={"mode": "random"}), seed=4)
+    r = quat_to_matrix(np.asarray(sim.truth.mountings[0].quat_wxyz)[None])[0]
+    up, wrong_forward = r.T @ [0.0, 0, 1], r.T @ [0.0, 1, 0]
+    settings = PipelineSettings(
+        mounting=MountingSettings(
+            nominal_up_axis=tuple(up), nominal_forward_axis=tuple(wrong_forward)
+        )
+    )
+    res = analyze_samples(sim.samples, settings, 100.0)
+    sources = [c.mounting.source for c in res.mounting_changes]
+    assert sources == ["nominal", "walking+standing"], sources
+    after = res.t_s >= res.mounting_changes[1].t_s
+    err = (res.flexion_deg - sim.truth.timeline.flexion_deg)[after]
+    assert np.sqrt(np.nanmean(err**2)) < 2.0
