@@ -134,7 +134,7 @@ class Analyzer(MountingSearch):
         nominal = settings.mounting.nominal()
         if nominal is not None:
             # Worn as designed: results and alerts from the first sample; the first walking
-            # block measures the real axes (MountingSearch._check_block).
+            # with standing next to it measures the real axes (MountingSearch._try_calibrate).
             self._pending_from = None
             self._provisional_from = 0
             self._set_mounting(0, nominal)
