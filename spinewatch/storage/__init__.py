@@ -1,0 +1,1 @@
+"""Results storage: the local store, line protocol and upload to InfluxDB."""
