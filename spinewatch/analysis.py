@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from processing.alert_policy import AlertPolicy, AlertSettings
+from processing.alert_policy import Alert, AlertPolicy, AlertSettings
 from processing.event_types import EVENT_TYPES, EventNotice, Phase
 from processing.pipeline import Analyzer, PipelineSettings
 from processing.profile import ClinicalProfile, Zone
@@ -28,8 +28,9 @@ from processing.quality import GapDetector, QualitySettings, SaturationDetector,
 from processing.results import AnalysisChunk
 from processing.summary import SummaryAccumulator
 from processing.timeline import TimelineDecimator, TimelineRows
-from processing.types import POSTURE_LABELS
+from processing.types import POSTURE_LABELS, ImuSamples
 from spinewatch.errors import RecordingError
+from spinewatch.exercise_outputs import ExerciseOutputs, Prescribed
 from spinewatch.recordings import RecordingOptions, open_recording
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class AnalyzeOptions:
     recording: RecordingOptions = field(
         default_factory=lambda: RecordingOptions(chunk_rows=CHUNK_ROWS)
     )
+    # The home exercise programme (None: look for every known exercise, no adherence).
+    prescription: tuple[Prescribed, ...] | None = None
 
 
 class _CsvOut:
@@ -84,6 +87,115 @@ class _CsvOut:
         self._fh.close()
 
 
+@dataclass(frozen=True, slots=True)
+class FolderUpdate:
+    """What one chunk (or the end of the stream) added to an analysis folder.
+
+    Attributes:
+        results: the analyser's results that became final (UTC or recording seconds).
+        timeline: the timeline rows written (block means at ``timeline_hz``).
+        events: the rows written to ``events.csv`` (closed events), as strings.
+        alerts: the alerts decided, with their ``alerts.csv`` rows (message unquoted).
+    """
+
+    results: AnalysisChunk
+    timeline: TimelineRows
+    events: tuple[dict[str, str], ...]
+    alerts: tuple[tuple[Alert, dict[str, str]], ...]
+
+
+class AnalysisFolder:
+    """An analysis folder written as results become final: ``spinewatch analyze``'s engine.
+
+    The live gateway runs the same object on the stream it records, so that live
+    results equal what ``spinewatch analyze`` gives on the recording. Feed chunks of
+    samples in time order with :meth:`update`, then :meth:`finish` and :meth:`close`.
+
+    Args:
+        out_dir: the folder (created).
+        options: what to analyse and how.
+        sample_rate_hz: the stream's nominal sample rate, Hz.
+    """
+
+    def __init__(self, out_dir: Path, options: AnalyzeOptions, sample_rate_hz: float) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fs = float(sample_rate_hz)
+        self.out_dir = out_dir
+        self.sample_rate_hz = fs
+        self.analyzer = Analyzer(options.settings, fs, options.profile)
+        # Exercise sets (issue 4): the recogniser sees every result of the analyser;
+        # reps.csv and reps_detail.csv are written when the analyser finishes.
+        self.exercises = ExerciseOutputs(out_dir, fs, options.prescription)
+        self._analyzer = self.exercises.wrap(self.analyzer)
+        self._decimator = TimelineDecimator(fs, options.timeline_hz)
+        self._summary = SummaryAccumulator(GAP_FACTOR / fs, options.zones)
+        self._timeline = _CsvOut(out_dir / "timeline.csv", TIMELINE_COLUMNS, (4, 2, 2, 2, -1))
+        self._orientation = _CsvOut(
+            out_dir / "orientation.csv", ("t", "qw", "qx", "qy", "qz"), (6, 7, 7, 7, 7)
+        )
+        self._steps = _CsvOut(out_dir / "steps.csv", ("t",), (4,))
+        self.events = EventsOut(out_dir / "events.csv")
+        self.alerts = AlertsOut(out_dir / "alerts.csv", options.profile)
+        self._gaps = GapDetector(fs, QualitySettings(gap_factor=GAP_FACTOR))
+        self._clipping = SaturationDetector()
+        self.saturated = [0, 0]
+        self.samples = 0
+
+    def update(self, chunk: ImuSamples) -> FolderUpdate:
+        """Analyse the next samples (times after the previous ones) and write what is final."""
+        res = self._analyzer.update(chunk, self._gaps.update(chunk.t_s).after_gap)
+        _count(self._clipping.update(chunk.acc_mps2, chunk.gyr_rads), self.saturated)
+        self.samples += len(chunk)
+        return self._write(res, final=False)
+
+    def finish(self) -> FolderUpdate:
+        """End of the stream: the rest of the results, open events closed, exercise files."""
+        _count(self._clipping.finish(), self.saturated)
+        return self._write(self._analyzer.finish(), final=True)
+
+    def _write(self, res: AnalysisChunk, final: bool) -> FolderUpdate:
+        rows = _write(res, self._decimator.update, self._timeline, self._orientation,
+                      self._steps, self._summary)
+        if final:
+            last = self._decimator.finish()
+            _write_timeline(self._timeline, last)
+            rows = _concat_rows(rows, last)
+        events = self.events.write(res.events)
+        alerts = self.alerts.write(res.events, res.t_s)
+        return FolderUpdate(res, rows, tuple(events), tuple(alerts))
+
+    def close(self) -> None:
+        """Close the files (after :meth:`finish`, or to abandon the folder)."""
+        for out in (self._timeline, self._orientation, self._steps, self.events, self.alerts):
+            out.close()
+
+    def summary(self) -> dict[str, Any]:
+        """``summary.json``'s content (after :meth:`finish`), without the ``recording`` entry."""
+        result = self._summary.result()
+        result["events"] = self.events.summary()
+        result["alerts"] = self.alerts.summary()
+        result["exercises"] = self.exercises.summary()
+        result["samples"] = self.samples
+        result["sample_rate_hz"] = self.sample_rate_hz
+        result["mountings"] = [
+            {
+                "from_s": m.t_s,
+                "source": m.mounting.source,
+                "up_axis_sensor": [round(float(v), 4) for v in m.mounting.up],
+                "forward_axis_sensor": [round(float(v), 4) for v in m.mounting.forward],
+                "forward_confidence": round(m.mounting.forward_confidence, 3),
+            }
+            for m in self.analyzer.mountings
+        ]
+        return result
+
+    def write_summary(self, result: dict[str, Any]) -> None:
+        """Write ``summary.json``."""
+        (self.out_dir / "summary.json").write_text(
+            json.dumps(result, indent=2, sort_keys=True) + "\n"
+        )
+
+
 def analyze_recording(
     path: Path,
     out_dir: Path,
@@ -96,59 +208,21 @@ def analyze_recording(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     with open_recording(path, options.recording) as reader:
-        fs = float(reader.sample_rate_hz)
-        analyzer = Analyzer(options.settings, fs, options.profile)
-        decimator = TimelineDecimator(fs, options.timeline_hz)
-        summary = SummaryAccumulator(GAP_FACTOR / fs, options.zones)
-        timeline = _CsvOut(out_dir / "timeline.csv", TIMELINE_COLUMNS, (4, 2, 2, 2, -1))
-        orientation = _CsvOut(
-            out_dir / "orientation.csv", ("t", "qw", "qx", "qy", "qz"), (6, 7, 7, 7, 7)
-        )
-        steps = _CsvOut(out_dir / "steps.csv", ("t",), (4,))
-        events = EventsOut(out_dir / "events.csv")
-        alerts = AlertsOut(out_dir / "alerts.csv", options.profile)
-        gaps = GapDetector(fs, QualitySettings(gap_factor=GAP_FACTOR))
-        clipping = SaturationDetector()
-        saturated = [0, 0]
-        n_in = 0
+        folder = AnalysisFolder(out_dir, options, float(reader.sample_rate_hz))
         try:
             for chunk in reader:
-                res = analyzer.update(chunk, gaps.update(chunk.t_s).after_gap)
-                _count(clipping.update(chunk.acc_mps2, chunk.gyr_rads), saturated)
-                _write(res, decimator.update, timeline, orientation, steps, summary)
-                events.write(res.events)
-                alerts.write(res.events, res.t_s)
-                n_in += len(chunk)
+                folder.update(chunk)
                 if progress is not None:
                     progress(len(chunk))
-            _count(clipping.finish(), saturated)
-            res = analyzer.finish()
-            _write(res, decimator.update, timeline, orientation, steps, summary)
-            events.write(res.events)
-            alerts.write(res.events, res.t_s)
-            _write_timeline(timeline, decimator.finish())
+            folder.finish()
         finally:
-            for out in (timeline, orientation, steps, events, alerts):
-                out.close()
-        if n_in == 0:
+            folder.close()
+        if folder.samples == 0:
             raise RecordingError(
                 "the recording has no samples", where=str(path), advice="check the file"
             )
-        result = summary.result()
-        result["events"] = events.summary()
-        result["alerts"] = alerts.summary()
-        result["samples"] = n_in
-        result["sample_rate_hz"] = fs
-        result["mountings"] = [
-            {
-                "from_s": m.t_s,
-                "source": m.mounting.source,
-                "up_axis_sensor": [round(float(v), 4) for v in m.mounting.up],
-                "forward_axis_sensor": [round(float(v), 4) for v in m.mounting.forward],
-                "forward_confidence": round(m.mounting.forward_confidence, 3),
-            }
-            for m in analyzer.mountings
-        ]
+        result = folder.summary()
+        saturated = folder.saturated
         result["recording"] = {
             "path": str(path),
             **reader.stats.as_dict(),
@@ -165,7 +239,7 @@ def analyze_recording(
                 saturated[0],
                 saturated[1],
             )
-    (out_dir / "summary.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    folder.write_summary(result)
     return result
 
 
@@ -180,7 +254,9 @@ class EventsOut:
         self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
         self.seconds: dict[str, float] = dict.fromkeys(EVENT_TYPES, 0.0)
 
-    def write(self, notices: tuple[EventNotice, ...]) -> None:
+    def write(self, notices: tuple[EventNotice, ...]) -> list[dict[str, str]]:
+        """Write the closed events among ``notices``; returns their rows."""
+        out = []
         for n in notices:
             if n.phase is not Phase.CLOSED:
                 continue
@@ -195,8 +271,10 @@ class EventsOut:
                 e.severity.value,
             )
             self._fh.write(",".join(row) + "\n")
+            out.append(dict(zip(self.COLUMNS, row, strict=True)))
             self.counts[e.type] = self.counts.get(e.type, 0) + 1
             self.seconds[e.type] = self.seconds.get(e.type, 0.0) + (e.end_s - e.start_s)
+        return out
 
     def summary(self) -> dict[str, object]:
         return {
@@ -225,9 +303,13 @@ class AlertsOut:
         self.clinic = 0
         self.by_kind: dict[str, int] = {}
 
-    def write(self, notices: tuple[EventNotice, ...], t_s: np.ndarray) -> None:
+    def write(
+        self, notices: tuple[EventNotice, ...], t_s: np.ndarray
+    ) -> list[tuple[Alert, dict[str, str]]]:
+        """Decide and write the alerts of ``notices``; returns them with their rows."""
+        out: list[tuple[Alert, dict[str, str]]] = []
         if self._policy is None or (not notices and len(t_s) == 0):
-            return
+            return out
         now = float(t_s[-1]) if len(t_s) else None
         for alert in self._policy.update(list(notices), now):
             audience = "+".join(sorted(a.value for a in alert.audience))
@@ -241,9 +323,11 @@ class AlertsOut:
                 message,
             )
             self._fh.write(",".join(row) + "\n")
+            out.append((alert, dict(zip(self.COLUMNS, (*row[:-1], message[1:-1]), strict=True))))
             self.patient += alert.to_patient
             self.clinic += alert.to_clinic
             self.by_kind[alert.kind] = self.by_kind.get(alert.kind, 0) + 1
+        return out
 
     def summary(self) -> dict[str, object]:
         return {"to_patient": self.patient, "to_clinic": self.clinic, "by_kind": self.by_kind}
@@ -264,15 +348,30 @@ def _write(
     orientation: _CsvOut,
     steps: _CsvOut,
     summary: SummaryAccumulator,
-) -> None:
+) -> TimelineRows:
+    rows = _EMPTY_ROWS
     if len(res):
         orientation.write(res.t_s, *res.quat.T)
-        _write_timeline(
-            timeline,
-            decimate(res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture),
-        )
+        rows = decimate(res.t_s, res.flexion_deg, res.lateral_deg, res.inclination_deg, res.posture)
+        _write_timeline(timeline, rows)
     steps.write(res.steps_t_s)
     summary.update(res.t_s, res.flexion_deg, res.posture, len(res.steps_t_s))
+    return rows
+
+
+_EMPTY_ROWS = TimelineRows(
+    np.empty(0), np.empty(0), np.empty(0), np.empty(0), np.empty(0, dtype=np.int8)
+)
+
+
+def _concat_rows(a: TimelineRows, b: TimelineRows) -> TimelineRows:
+    return TimelineRows(
+        *(np.concatenate([x, y]) for x, y in zip(_fields(a), _fields(b), strict=True))
+    )
+
+
+def _fields(rows: TimelineRows) -> tuple[np.ndarray, ...]:
+    return (rows.t_s, rows.flexion_deg, rows.lateral_deg, rows.inclination_deg, rows.posture)
 
 
 def _write_timeline(out: _CsvOut, rows: TimelineRows) -> None:
