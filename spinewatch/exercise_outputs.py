@@ -42,11 +42,17 @@ REPS_DETAIL_FILE = "reps_detail.csv"
 
 
 class _PrescriptionLike(Protocol):
-    exercise: str
-    sets: int
-    reps: int | None
-    hold_s: float | None
-    days_per_week: int
+    # Read-only, so that frozen settings (spinewatch.settings.ExercisePrescription) match.
+    @property
+    def exercise(self) -> str: ...
+    @property
+    def sets(self) -> int: ...
+    @property
+    def reps(self) -> int | None: ...
+    @property
+    def hold_s(self) -> float | None: ...
+    @property
+    def days_per_week(self) -> int: ...
 
 
 def prescribed_from_settings(items: Iterable[_PrescriptionLike]) -> tuple[Prescribed, ...]:

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from spinewatch.analysis import CHUNK_ROWS, AnalyzeOptions, analyze_recording, parse_window
 from spinewatch.config import load_settings
+from spinewatch.exercise_outputs import prescribed_from_settings
 from spinewatch.recordings import RecordingOptions
 
 
@@ -114,6 +115,9 @@ def _options(args: argparse.Namespace) -> AnalyzeOptions:
         recording=RecordingOptions(
             acc_unit=args.acc_unit, gyr_unit=args.gyr_unit, rate_hz=args.rate, chunk_rows=CHUNK_ROWS
         ),
+        # The patient's home programme: only its exercises are recognised, and adherence is
+        # counted against it (without one, every known exercise is looked for).
+        prescription=prescribed_from_settings(settings.patient.prescription) or None,
     )
 
 

@@ -195,3 +195,33 @@ def test_a_bad_setting_names_the_key(tmp_path, capsys, day) -> None:
                        str(cfg))  # fmt: skip
     assert code == 2
     assert "analysis.processing.posture.lying_enter_deg = 500" in err
+
+
+def test_the_prescription_in_the_settings_counts_sets_and_adherence(tmp_path, capsys) -> None:
+    sim = simulate(
+        from_activities(
+            [
+                {"type": "standing", "duration_s": 15},
+                {"type": "walking", "duration_s": 45},
+                {"type": "exercise", "exercise": "bridge", "reps": 8},
+                {"type": "standing", "duration_s": 10},
+            ],
+            mounting={"mode": "random"},
+        ),
+        seed=3,
+    )
+    write_recording(tmp_path / "rec.csv", sim.samples)
+    config = tmp_path / "patient.toml"
+    config.write_text(
+        '[patient]\nid = "p1"\n[[patient.prescription]]\nexercise = "bridge"\nsets = 2\nreps = 10\n'
+    )
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "analyze", str(tmp_path / "rec.csv"), "--out", str(out),
+                       "--config", str(config))  # fmt: skip
+    assert code == 0, err
+    with (out / "reps.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["exercise"], row["reps"], row["prescribed_reps"]) == ("bridge", "8", "10")
+    day = json.loads((out / "summary.json").read_text())["exercises"]["adherence"]["days"][0]
+    bridge = day["exercises"]["bridge"]
+    assert (bridge["sets_done"], bridge["sets_prescribed"], bridge["reps_done"]) == (1, 2, 8)
