@@ -367,9 +367,7 @@ class EventDetector:
         return (
             self.twist.update(c, eligible)
             + self.sitting.update(c)
-            + self.lifts.update(
-                c.t_s, c.flexion_deg, c.lateral_deg, c.posture, c.vert_mps2, c.gap
-            )
+            + self.lifts.update(c.t_s, c.flexion_deg, c.lateral_deg, c.posture, c.vert_mps2, c.gap)
         )
 
     def finish(self) -> list[EventNotice]:

@@ -266,7 +266,12 @@ def _single(
 
 
 def _event(
-    profile: ClinicalProfile, t: FloatArray, flex: FloatArray, a: int, b: int, technique: str,
+    profile: ClinicalProfile,
+    t: FloatArray,
+    flex: FloatArray,
+    a: int,
+    b: int,
+    technique: str,
     decided_s: float,
 ) -> Event:
     peak = float(np.max(flex[a:b]))

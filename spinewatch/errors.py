@@ -50,3 +50,43 @@ class ScenarioError(SpinewatchError):
 
 class InputDataError(SpinewatchError):
     """Arrays handed to the processing stages have the wrong shape, type or values."""
+
+
+class DeviceProfileError(ConfigError):
+    """A sensor's device profile (``firmware_config/*.toml``) is missing or invalid."""
+
+
+class DecodeError(SpinewatchError):
+    """A packet from a sensor is malformed: wrong length, bad header or impossible values.
+
+    ``kind`` names the fault (``length``, ``header``, ``value``) so that a collector can
+    count each kind and log it once.
+    """
+
+    def __init__(self, message: str, *, kind: str = "malformed", **kwargs: Any) -> None:
+        self.kind = kind
+        super().__init__(message, **kwargs)
+
+
+class CollectorError(SpinewatchError):
+    """The collector cannot find, connect to or stream from a sensor."""
+
+
+class StorageError(SpinewatchError):
+    """The local result store or a point's line-protocol encoding failed."""
+
+
+class UploadError(SpinewatchError):
+    """Results could not be uploaded to InfluxDB (unreachable, refused, misconfigured)."""
+
+
+class ReportError(SpinewatchError):
+    """A therapist report cannot be made: missing or unreadable inputs, or no PDF renderer."""
+
+
+class DashboardError(SpinewatchError):
+    """Dashboards or alert rules cannot be built, exported or pushed to Grafana."""
+
+
+class GatewayError(SpinewatchError):
+    """The live gateway (``spinewatch run``) cannot start or keep running as configured."""

@@ -24,6 +24,8 @@ from spinewatch.alerts.webhook import check_webhook_url
 from spinewatch.config_schema import Secret
 from spinewatch.errors import ConfigError
 from spinewatch.profiles import load_profile
+from spinewatch.report.settings import ReportSettings
+from spinewatch.storage.settings import StorageSettings
 
 ExerciseName = Literal[
     "pelvic_tilt",
@@ -168,6 +170,64 @@ class AlertsSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CollectorSettings:
+    """Which BLE sensors the collector may connect to, and how it streams."""
+
+    allowed_devices: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta("addresses or advertised names of the sensors the collector may connect"
+                       " to; others are never connected"),
+    )
+    rate_hz: int | None = field(
+        default=None, metadata=_meta("sample rate to configure; unset: the profile's", "Hz",
+                                     min=1, max=1000),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewaySettings:
+    """The live gateway (``spinewatch run``): which sensor, and how it is supervised."""
+
+    device: str | None = field(
+        default=None,
+        metadata=_meta("address or advertised name of the patient's sensor (must also be in "
+                       "[collector] allowed_devices)"),
+    )
+    device_profile: str = field(
+        default="spinewatch_ref", metadata=_meta("the sensor's device profile (firmware_config/)")
+    )
+    nominal_mounting: bool = field(
+        default=True,
+        metadata=_meta("use the axes the sensor has when worn as designed from the first sample"
+                       " (alerts at once), until walking measures the real ones"),
+    )
+    health_path: Path = field(
+        default=Path("gateway-health.json"),
+        metadata=_meta("health file rewritten while running; a relative path is under "
+                       "paths.data_dir"),
+    )
+    health_every_s: float = field(
+        default=2.0, metadata=_meta("how often the health file is rewritten", "s", gt=0, max=60)
+    )
+    commit_every_s: float = field(
+        default=1.0,
+        metadata=_meta("results are committed to the local store at least this often", "s",
+                       gt=0, max=60),
+    )
+    queue_chunks: int = field(
+        default=4096,
+        metadata=_meta("packets held between the collector and processing before the oldest is"
+                       " dropped from live processing (the recording keeps them)", min=16,
+                       max=1_000_000),
+    )
+
+    def health_file(self, data_dir: Path) -> Path:
+        """``health_path`` with ``~`` expanded, relative paths under ``data_dir``."""
+        path = self.health_path.expanduser()
+        return path if path.is_absolute() else data_dir.expanduser() / path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """All of spinewatch's settings."""
 
@@ -175,3 +235,7 @@ class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     paths: PathsSettings = field(default_factory=PathsSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    collector: CollectorSettings = field(default_factory=CollectorSettings)
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
