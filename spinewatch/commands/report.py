@@ -1,8 +1,9 @@
 """``spinewatch report``: the therapist's daily movement report, as HTML or PDF.
 
-Reads patient-days from analysis folders (``--analysis``). The local store and
-InfluxDB are the next sources (see :mod:`spinewatch.report.sources`); until they
-exist, ``--analysis`` is required.
+Reads patient-days (``--source``) from the local store (``storage.store_path``, the
+default when no ``--analysis`` folder is given), from InfluxDB (``storage.url``,
+1.x query API) or from analysis folders (``--analysis``); see
+:mod:`spinewatch.report.sources`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from spinewatch.errors import ReportError
 from spinewatch.report.build import clinic_report, patient_report, write_report
 from spinewatch.report.findings import AttentionRules
 from spinewatch.report.load_analysis import check_timezone, parse_start
+from spinewatch.report.load_influx import InfluxDaySource
+from spinewatch.report.load_store import StoreDaySource
 from spinewatch.report.model import Targets
-from spinewatch.report.sources import AnalysisFolders, FolderSpec, read_names
+from spinewatch.report.sources import AnalysisFolders, DaySource, FolderSpec, read_names
 from spinewatch.settings import PATIENT_ID_PATTERN, Settings
 
 MAX_DAYS = 31
@@ -32,18 +35,27 @@ def register(subparsers: Any) -> None:
         description="One page per patient-day: findings, headline numbers against the "
         "profile's targets, trunk flexion with the limit zones, posture, time per zone, "
         "exercise sets and a 7-day trend. Self-contained HTML, or PDF through headless "
-        "Chromium. Each --analysis folder is one day of `spinewatch analyze` output.",
+        "Chromium. Data from the local store (default), InfluxDB, or --analysis folders "
+        "(each one day of `spinewatch analyze` output).",
     )
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--patient", help="pseudonymous patient id")
     who.add_argument(
         "--clinic",
         action="store_true",
-        help="a clinic summary of every patient given (--analysis ID=DIR), attention first",
+        help="a clinic summary of every patient with data (with --analysis: those given as "
+        "ID=DIR), attention first",
     )
     p.add_argument("--date", type=_date, required=True, help="the (last) day, YYYY-MM-DD")
     p.add_argument("--days", type=int, default=1, help=f"days ending on --date, 1-{MAX_DAYS}")
     p.add_argument("--out", type=Path, required=True, help="FILE.html or FILE.pdf")
+    p.add_argument(
+        "--source",
+        choices=("store", "influx", "analysis"),
+        default=None,
+        help="where the data comes from: the local store (storage.store_path; the default "
+        "without --analysis), InfluxDB (storage.url) or --analysis folders",
+    )
     p.add_argument(
         "--analysis",
         nargs="+",
@@ -84,7 +96,7 @@ def _date(text: str) -> dt.date:
 def _specs(args: argparse.Namespace) -> list[FolderSpec]:
     if not args.analysis:
         raise ReportError(
-            "reading from the local store is not available yet",
+            "--source analysis needs analysis folders",
             where="--analysis",
             advice="give the analysis folders: --analysis DIR [DIR ...]",
         )
@@ -132,29 +144,59 @@ def run(args: argparse.Namespace) -> int:
     timezone = check_timezone(args.timezone or rs.timezone)
     names_path = args.names or rs.names_file
     names = read_names(names_path) if names_path is not None else {}
-    specs = _specs(args)
-    patients = {s.patient_id for s in specs}
     targets = _targets(settings, args)
-    source = AnalysisFolders(specs, dict.fromkeys(patients, targets), timezone)
-    if args.clinic:
-        rules = AttentionRules(min_wear_h=rs.min_wear_h, min_adherence=rs.min_adherence)
-        text = clinic_report(
-            source,
-            source.all_patients(),
-            args.date,
-            args.days,
-            dict.fromkeys(patients, targets),
-            names,
-            args.paper,
-            rules,
-        )
-    else:
-        text = patient_report(
-            source, args.patient, args.date, args.days, targets, names, args.paper
-        )
+    source, patients = _source(args, settings, targets, timezone)
+    try:
+        if args.clinic:
+            rules = AttentionRules(min_wear_h=rs.min_wear_h, min_adherence=rs.min_adherence)
+            text = clinic_report(
+                source,
+                patients,
+                args.date,
+                args.days,
+                dict.fromkeys(patients, targets),
+                names,
+                args.paper,
+                rules,
+            )
+        else:
+            text = patient_report(
+                source, args.patient, args.date, args.days, targets, names, args.paper
+            )
+    finally:
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()
     out = write_report(text, args.out)
     print(f"report written to {out}")
     return 0
+
+
+def _source(
+    args: argparse.Namespace, settings: Settings, targets: Targets, timezone: str
+) -> tuple[DaySource, tuple[str, ...]]:
+    """The day source ``--source`` names, and the patients a clinic report covers."""
+    kind = args.source or ("analysis" if args.analysis else "store")
+    if kind == "analysis":
+        specs = _specs(args)
+        ids = {s.patient_id for s in specs}
+        folders = AnalysisFolders(specs, dict.fromkeys(ids, targets), timezone)
+        return folders, folders.all_patients()
+    if args.analysis or args.start:
+        raise ReportError(
+            f"is for --source analysis, not {kind}",
+            where="--analysis" if args.analysis else "--start",
+            advice="leave it out, or give --source analysis",
+        )
+    source: StoreDaySource | InfluxDaySource
+    if kind == "influx":
+        source = InfluxDaySource(settings.storage, targets, timezone)
+    else:
+        path = settings.storage.store_file(settings.paths.data_dir)
+        source = StoreDaySource.open(path, targets, timezone)
+    dates = [args.date - dt.timedelta(days=k) for k in range(args.days)]
+    patients = sorted({p for d in dates for p in source.patients(d)}) if args.clinic else []
+    return source, tuple(patients)
 
 
 def _valid_id(patient_id: str) -> bool:

@@ -1,7 +1,7 @@
 """The report's data model: one patient-day, as the report needs it.
 
-Everything here is plain, frozen data; loaders fill it (from an analysis folder
-today, from the local store later) and the findings, plots and HTML only read it.
+Everything here is plain, frozen data; loaders fill it (from an analysis folder, the
+local store or InfluxDB) and the findings, plots and HTML only read it.
 
 Times are on the recording's clock, in seconds (``*_s``), and turned into wall-clock
 times only through :meth:`PatientDay.clock`. A quantity that was not measured is

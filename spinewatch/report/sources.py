@@ -1,12 +1,11 @@
 """Where patient-days come from, and the clinic's mapping of pseudonymous ids to names.
 
 The report reads :class:`~spinewatch.report.model.PatientDay` objects through a
-:class:`DaySource`. Today there is one: :class:`AnalysisFolders` (``spinewatch analyze``
-output folders). **The seam for the local store:** a ``StoreSource`` for
-``spinewatch/storage`` (SQLite) or InfluxDB implements the same two-method protocol,
-``day(patient_id, date)`` and ``patients(date)``, and ``spinewatch report`` picks it
-when no ``--analysis`` folder is given. Nothing else in :mod:`spinewatch.report`
-needs to change for it.
+:class:`DaySource` (``day(patient_id, date)`` and ``patients(date)``):
+:class:`AnalysisFolders` here (``spinewatch analyze`` output folders),
+:class:`~spinewatch.report.load_store.StoreDaySource` (the local SQLite store, the
+default of ``spinewatch report`` when no ``--analysis`` folder is given) and
+:class:`~spinewatch.report.load_influx.InfluxDaySource` (InfluxDB 1.x).
 
 Names: the clinic keeps a CSV file ``id,name`` on its own side. Names are read only
 to print them in a report and are never written anywhere else.
@@ -27,7 +26,7 @@ from spinewatch.report.model import PatientDay, Targets
 
 
 class DaySource(Protocol):
-    """Anything that gives patient-days: analysis folders now, the local store later."""
+    """Anything that gives patient-days: analysis folders, the local store, InfluxDB."""
 
     def day(self, patient_id: str, date: dt.date) -> PatientDay | None:
         """The patient's day, or None when there is no data for it."""

@@ -259,7 +259,45 @@ class LocalStore:
         ``tags`` keeps only points having all those tag values. Times are
         nanoseconds since the Unix epoch; ``None`` leaves that end open.
         """
-        sql = "SELECT tags, fields, time_ns FROM outbox WHERE measurement = ?"
+        rows = self._select("tags, fields, time_ns", measurement, start_ns, end_ns, tags)
+        out = []
+        for tag_text, field_text, time_ns in rows:
+            fields: dict[str, FieldValue] = json.loads(field_text)
+            out.append(Point(measurement, json.loads(tag_text), fields, time_ns))
+        return out
+
+    def columns(
+        self,
+        measurement: str,
+        names: Sequence[str],
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> tuple[list[int], dict[str, list[Any]]]:
+        """:meth:`query`'s points as columns: times (ns) and the fields ``names``.
+
+        A field a point lacks is None; booleans come back as 1/0. The fields are
+        decoded inside SQLite, without a :class:`Point` per row, so a day of
+        10 Hz angles (864 000 rows) reads in about a second.
+        """
+        picks = "".join(f", json_extract(fields, {self._path(n)})" for n in names)
+        rows = self._select("time_ns" + picks, measurement, start_ns, end_ns, tags)
+        return [r[0] for r in rows], {n: [r[k + 1] for r in rows] for k, n in enumerate(names)}
+
+    @staticmethod
+    def _path(key: str) -> str:
+        """A JSON path literal for SQL naming ``key`` (quoted as a JSON string)."""
+        return "'$." + json.dumps(key).replace("'", "''") + "'"
+
+    def _select(
+        self,
+        what: str,
+        measurement: str,
+        start_ns: int | None,
+        end_ns: int | None,
+        tags: Mapping[str, str] | None,
+    ) -> list[Any]:
+        sql = f"SELECT {what} FROM outbox WHERE measurement = ?"
         args: list[Any] = [measurement]
         if start_ns is not None:
             sql += " AND time_ns >= ?"
@@ -271,14 +309,9 @@ class LocalStore:
             sql += " AND json_extract(tags, ?) = ?"
             args += [f"$.{json.dumps(key)}", value]
         try:
-            rows = self._db.execute(sql + " ORDER BY time_ns, id", args).fetchall()
+            return self._db.execute(sql + " ORDER BY time_ns, id", args).fetchall()
         except sqlite3.Error as exc:
             raise self._fail("reading results", exc) from exc
-        out = []
-        for tag_text, field_text, time_ns in rows:
-            fields: dict[str, FieldValue] = json.loads(field_text)
-            out.append(Point(measurement, json.loads(tag_text), fields, time_ns))
-        return out
 
     def health(self) -> str:
         """``"ok"`` when the file is intact and writable now; SQLite's finding otherwise."""

@@ -289,13 +289,18 @@ def test_clinic_summary_attention_first(days: dict[str, Path], tmp_path: Path) -
 
 
 def test_errors_are_one_line(
-    days: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    days: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "r.html"
     assert report(days, out, "--patient", "p-001", "--analysis", str(days["full"])) == 2
     assert "--start" in capsys.readouterr().err
+    # Without --analysis the source is the local store (here: one that does not exist).
+    monkeypatch.setenv("SPINEWATCH__STORAGE__STORE_PATH", str(tmp_path / "absent.sqlite"))
     assert report(days, out, "--patient", "p-001") == 2
-    assert "local store" in capsys.readouterr().err
+    assert "local store does not exist" in capsys.readouterr().err
     assert (
         report(days, tmp_path / "r.txt", "--patient", "p-001", "--analysis", str(days["off"])) == 2
     )
