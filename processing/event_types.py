@@ -20,6 +20,8 @@ import numpy as np
 from processing.types import BoolArray, FloatArray
 
 EVENT_TYPES: Final = ("bend", "lift", "twist", "lateral_bend", "prolonged_sitting", "fall")
+# Well past a limit: this much beyond it (degrees) or twice as long (sitting).
+FAR_MARGIN_DEG: Final = 20.0
 
 
 class Severity(StrEnum):

@@ -29,15 +29,21 @@ from typing import Final
 
 import numpy as np
 
-from processing.event_types import Event, EventChunk, EventNotice, PerMinute, Phase, Severity
+from processing.event_types import (
+    FAR_MARGIN_DEG,
+    Event,
+    EventChunk,
+    EventNotice,
+    PerMinute,
+    Phase,
+    Severity,
+)
 from processing.lifts import LiftDetector
 from processing.posture import hysteresis
 from processing.profile import ClinicalProfile
 from processing.twists import TwistDetector
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
 
-# Well past a limit: this much beyond it (degrees) or twice as long (sitting).
-FAR_MARGIN_DEG: Final = 20.0
 # EN 1005-4: a side bend beyond 20° is awkward; one held 1 s counts as an occurrence.
 LATERAL_AWKWARD_DEG: Final = 20.0
 LATERAL_HOLD_S: Final = 1.0
