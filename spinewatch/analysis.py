@@ -41,6 +41,8 @@ GAP_FACTOR = 1.5
 # analysis under 500 MB, large enough that per-call overhead does not matter.
 CHUNK_ROWS = 32768
 TIMELINE_COLUMNS = ("t", "flexion_deg", "lateral_deg", "inclination_deg", "posture")
+# Rows gathered before a CSV output is written (live chunks are a few rows each).
+CSV_BATCH_ROWS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,9 @@ class _CsvOut:
     """A CSV output written block by block; values rounded to ``decimals`` per column.
 
     pyarrow's CSV writer formats numbers in C++, which keeps a day's
-    orientation file (one row per sample) from dominating the run time.
+    orientation file (one row per sample) from dominating the run time. Small
+    writes (live packets) are gathered up to :data:`CSV_BATCH_ROWS` rows first:
+    each pyarrow call has a fixed cost far above that of a few rows.
     """
 
     def __init__(self, path: Path, names: tuple[str, ...], decimals: tuple[int, ...]) -> None:
@@ -71,10 +75,24 @@ class _CsvOut:
         self._names = names
         self._decimals = decimals
         self._options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        self._pending: list[tuple[np.ndarray, ...]] = []
+        self._rows = 0
 
     def write(self, *cols: np.ndarray) -> None:
         if len(cols[0]) == 0:
             return
+        self._pending.append(cols)
+        self._rows += len(cols[0])
+        if self._rows >= CSV_BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the gathered rows."""
+        if not self._pending:
+            return
+        parts, self._pending, self._rows = self._pending, [], 0
+        cols = parts[0] if len(parts) == 1 else tuple(
+            np.concatenate(c) for c in zip(*parts, strict=True))
         arrays = [
             pa.array(np.round(c, d)) if d >= 0 else pa.array(c)
             for c, d in zip(cols, self._decimals, strict=True)
@@ -84,6 +102,7 @@ class _CsvOut:
         )
 
     def close(self) -> None:
+        self.flush()
         self._fh.close()
 
 

@@ -19,11 +19,29 @@ from typing import Final
 from spinewatch import __version__
 from spinewatch.errors import SpinewatchError
 
-COMMAND_MODULES: Final = ("analyze", "simulate", "config")
+COMMAND_MODULES: Final = (
+    "analyze",
+    "simulate",
+    "config",
+    "decode",
+    "scan",
+    "collect",
+    "upload",
+    "doctor",
+    "report",
+    "dashboards",
+    "run",
+    "demo",
+)
 EXIT_USER_ERROR: Final = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or, with ``only``, with just that command's options.
+
+    Command modules import what they run (scipy, numba, bumble, matplotlib): loading all of
+    them takes seconds, so a command loads only its own; the others stay bare names.
+    """
     parser = argparse.ArgumentParser(
         prog="spinewatch",
         description="Lower-back movement monitoring after lumbar spine surgery.",
@@ -31,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spinewatch {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        module = importlib.import_module(f"spinewatch.commands.{name}")
-        module.register(subparsers)
+        if only is None or name == only:
+            module = importlib.import_module(f"spinewatch.commands.{name}")
+            module.register(subparsers)
+        else:
+            subparsers.add_parser(name)
     return parser
 
 
@@ -64,8 +85,10 @@ def _one_line_warnings(prog: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(command if command in COMMAND_MODULES else None)
+    args = parser.parse_args(words)
     _one_line_warnings(f"spinewatch {args.command}")
     try:
         code: int = args.func(args)

@@ -1,0 +1,1 @@
+"""The live gateway: ``spinewatch run`` and ``spinewatch demo`` (sensor → store → InfluxDB)."""
