@@ -9,6 +9,7 @@ it raises; a channel should raise :class:`AlertDeliveryError` (with a short
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, Protocol, TextIO, runtime_checkable
 
@@ -72,10 +73,19 @@ class AlertChannel(Protocol):
         ...
 
 
+# Recording times past this are Unix time (a live stream's clock), not seconds from the start.
+_EPOCH_AFTER_S: Final = 1e9
+
+
 def terminal_line(alert: Alert) -> str:
-    """One line for a person watching a console (recording time in s)."""
+    """One line for a person watching a console: the local clock time for a live stream,
+    the recording's seconds for a recording."""
     who = "+".join(sorted(a.value for a in alert.audience))
-    return f"[{alert.at_s:10.1f} s] {alert.level.name:<8} {alert.kind:<17} → {who}: {alert.message}"
+    if alert.at_s > _EPOCH_AFTER_S:
+        when = dt.datetime.fromtimestamp(alert.at_s).astimezone().strftime("%H:%M:%S")
+    else:
+        when = f"{alert.at_s:10.1f} s"
+    return f"[{when}] {alert.level.name:<8} {alert.kind:<17} → {who}: {alert.message}"
 
 
 class NamedChannel:

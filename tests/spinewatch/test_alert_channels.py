@@ -390,3 +390,9 @@ def test_build_dispatcher_from_settings(serve: Callable[[str], Server], tmp_path
     assert [r["record"] for r in read_log(tmp_path / "alerts.jsonl")] == ["alert", "delivery"]
     with pytest.raises(ConfigError, match="webhook_url is not"):
         AlertsSettings(webhook_token=Secret(TOKEN))
+
+
+def test_a_live_alert_shows_the_local_clock_time() -> None:
+    at = dt.datetime(2026, 11, 28, 14, 10, 3, tzinfo=dt.UTC).timestamp()
+    local = dt.datetime.fromtimestamp(at).astimezone().strftime("%H:%M:%S")
+    assert terminal_line(make_alert(at)).startswith(f"[{local}] CLINIC   bend")
