@@ -66,7 +66,8 @@ def adherence(
         over prescribed, at most 1), and for holds ``holds_long_enough``; per week,
         ``days_done`` against ``days_per_week`` and the week's sets and reps.
     """
-    items = [p for p in prescription if canonical_name(p.exercise) in EXERCISE_MODELS]
+    measured = {*EXERCISE_MODELS, "walking"}
+    items = [p for p in prescription if canonical_name(p.exercise) in measured]
     not_measured = sorted({p.exercise for p in prescription} - {p.exercise for p in items})
     done = [s for s in sets if s.final and s.reps]
     if span_s is not None:

@@ -57,6 +57,7 @@ from processing.exercise_types import (
 from processing.reps import ExcursionDetector, RawRep, StandDetector
 from processing.results import AnalysisChunk
 from processing.types import BoolArray, FloatArray, Posture
+from processing.walking_sessions import WalkingSessions
 from spinewatch.errors import InputDataError
 
 # Names other parts of the project use for the same exercise.
@@ -259,6 +260,9 @@ class ExerciseRecognizer:
             for f in Family
             if (by_family := {n: m for n, m in models.items() if m.family is f})
         ]
+        # Walks count as exercise only when the programme prescribes them.
+        prescribed = {canonical_name(p.exercise) for p in prescription or ()}
+        self._walks = WalkingSessions(sample_rate_hz) if "walking" in prescribed else None
         self._left: list[np.ndarray] = [np.empty(0)] * 6
         self._last_t = -np.inf
         self._count = 0  # blocks seen
@@ -266,13 +270,25 @@ class ExerciseRecognizer:
 
     def update(self, chunk: AnalysisChunk) -> list[ExerciseSet]:
         """Feed the next final results; returns sets reported (provisional and final)."""
-        return self._run(self._blocks(chunk))
+        out = self._run(self._blocks(chunk))
+        if self._walks is not None:
+            out += self._numbered(self._walks.update(chunk.t_s, np.asarray(chunk.posture)))
+        return out
 
     def finish(self) -> list[ExerciseSet]:
         """End of stream: close every open set (a partial last block is dropped)."""
         out: list[ExerciseSet] = []
         for fam in self._families:
             self._close(fam, out)
+        if self._walks is not None:
+            out += self._numbered(self._walks.finish())
+        return out
+
+    def _numbered(self, sets: list[ExerciseSet]) -> list[ExerciseSet]:
+        out = []
+        for s in sets:
+            out.append(dataclasses.replace(s, index=self._next_index))
+            self._next_index += 1
         return out
 
     def _blocks(self, c: AnalysisChunk) -> _Blocks:

@@ -87,7 +87,8 @@ def test_adherence_per_day_and_week() -> None:
     prescription = [
         Prescribed("bridge", sets=3, reps=10, days_per_week=7),
         Prescribed("bird_dog", sets=1, reps=8, hold_s=10.0, days_per_week=5),
-        Prescribed("walking", sets=1, reps=1),
+        Prescribed("walking", sets=1, hold_s=600.0),
+        Prescribed("abdominal_bracing", sets=1, reps=1),
     ]
     sets = [
         _set("bridge", 100.0, 10),
@@ -120,7 +121,8 @@ def test_adherence_per_day_and_week() -> None:
         "sets_done": 3,
         "reps_done": 28,
     }
-    assert a["not_measured"] == ["walking"]
+    assert a["days"][0]["exercises"]["walking"]["sets_done"] == 0  # walks are measured
+    assert a["not_measured"] == ["abdominal_bracing"]
     json.dumps(a)  # ready for summary.json
 
 
