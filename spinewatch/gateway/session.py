@@ -36,7 +36,7 @@ from processing.pipeline import PipelineSettings
 from processing.timeline import TimelineRows
 from processing.types import POSTURE_LABELS, ImuSamples
 from spinewatch.analysis import AnalysisFolder, AnalyzeOptions, FolderUpdate
-from spinewatch.exercise_outputs import REPS_DETAIL_FILE, REPS_FILE, Prescribed
+from spinewatch.exercise_outputs import REPS_DETAIL_FILE, REPS_FILE, prescribed_from_settings
 from spinewatch.settings import Settings
 from spinewatch.storage.lineprotocol import Point
 from spinewatch.storage.schema import make_point
@@ -84,10 +84,7 @@ def live_options(settings: Settings, nominal_mounting: bool = True) -> AnalyzeOp
         profile=profile,
         timeline_hz=settings.analysis.timeline_hz,
         settings=pipeline,
-        prescription=tuple(
-            Prescribed(str(p.exercise), p.sets, p.reps, p.hold_s, p.days_per_week)
-            for p in settings.patient.prescription
-        ) or None,
+        prescription=prescribed_from_settings(settings.patient.prescription) or None,
     )
 
 
