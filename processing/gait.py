@@ -19,49 +19,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 
+from processing.settings import GaitSettings
 from processing.types import FloatArray, IntArray
-from spinewatch.errors import ConfigError
-
-
-@dataclass(frozen=True, slots=True)
-class GaitSettings:
-    """Settings of step detection.
-
-    Attributes:
-        min_peak_mps2: smallest vertical acceleration peak that can be a step.
-        relative_peak: a peak must also exceed this fraction of the recent RMS
-            amplitude (adapts to slow and fast gait).
-        envelope_s: time constant of that RMS amplitude.
-        peak_halfwidth_s: a peak is the largest value within ± this time.
-        min_step_interval_s, max_step_interval_s: plausible step durations
-            (cadence 40–200 steps/min).
-        max_interval_ratio: consecutive step intervals may differ by this factor.
-        min_run_steps: steps in a regular run before it counts as walking.
-        max_tilt_change_deg: the trunk's attitude at two consecutive foot contacts
-            differs by less than this in walking (a belt-worn phone rocks up to about
-            20° between left and right steps); a sit-to-stand set, whose peaks come
-            alternately leaning forward and upright, differs by more.
-    """
-
-    min_peak_mps2: float = field(default=0.25, metadata={"min": 0.0, "unit": "m/s²"})
-    relative_peak: float = field(default=0.5, metadata={"min": 0.0, "max": 3.0})
-    envelope_s: float = field(default=2.0, metadata={"min": 0.1, "unit": "s"})
-    peak_halfwidth_s: float = field(default=0.2, metadata={"min": 0.05, "unit": "s"})
-    min_step_interval_s: float = field(default=0.3, metadata={"min": 0.1, "unit": "s"})
-    max_step_interval_s: float = field(default=1.25, metadata={"min": 0.3, "unit": "s"})
-    max_interval_ratio: float = field(default=1.6, metadata={"min": 1.0})
-    min_run_steps: int = field(default=4, metadata={"min": 2})
-    max_tilt_change_deg: float = field(
-        default=25.0, metadata={"min": 1.0, "max": 180.0, "unit": "°"}
-    )
-
-    def __post_init__(self) -> None:
-        if self.min_step_interval_s >= self.max_step_interval_s:
-            raise ConfigError(
-                f"must be below max_step_interval_s = {self.max_step_interval_s}",
-                where="min_step_interval_s",
-                value=self.min_step_interval_s,
-            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,81 +20,13 @@ measures the real ones, which replace them.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from processing.settings import MountingSettings
 from processing.types import BoolArray, FloatArray
-from spinewatch.errors import ConfigError, InputDataError
-
-
-@dataclass(frozen=True, slots=True)
-class MountingSettings:
-    """Settings of mounting estimation.
-
-    Attributes:
-        calibration_walk_s: walking needed before the axes are trusted.
-        min_pendulum_correlation: the forward cue must be at least this strong
-            (a correlation coefficient) to be used.
-        remount_deg: a walking bout whose up axis differs by more than this from
-            the current one means the sensor was re-attached or slipped.
-        max_pending_s: longest time results are held back waiting for walking at the
-            start; after it the fallback mounting is used.
-        max_pending_after_nonwear_s: the same after a non-wear period. Short: lying
-            still for a long time also looks like non-wear, and alerts must not stop for
-            it; the old mounting is kept, and a walking block corrects it if the sensor
-            was put back differently.
-        nominal_up_axis, nominal_forward_axis: the body's up and forward axes in sensor
-            coordinates when the sensor is worn as designed (its device profile), unit
-            vectors at right angles; both or neither. Used from the start until walking
-            measures the axes.
-    """
-
-    calibration_walk_s: float = field(default=30.0, metadata={"min": 2.0, "unit": "s"})
-    min_pendulum_correlation: float = field(default=0.05, metadata={"min": 0.0, "max": 1.0})
-    remount_deg: float = field(default=20.0, metadata={"min": 5.0, "max": 90.0, "unit": "°"})
-    max_pending_s: float = field(default=1800.0, metadata={"min": 10.0, "unit": "s"})
-    max_pending_after_nonwear_s: float = field(default=120.0, metadata={"min": 0.0, "unit": "s"})
-    nominal_up_axis: tuple[float, float, float] | None = None
-    nominal_forward_axis: tuple[float, float, float] | None = None
-
-    def __post_init__(self) -> None:
-        axes = (self.nominal_up_axis, self.nominal_forward_axis)
-        if (axes[0] is None) != (axes[1] is None):
-            raise ConfigError(
-                "nominal mounting needs both axes",
-                where="mounting.nominal_up_axis/nominal_forward_axis",
-                value=axes,
-                advice="give both the up and the forward axis, or neither",
-            )
-        if axes[0] is not None and axes[1] is not None:
-            up, fwd = (np.asarray(a, dtype=np.float64) for a in axes)
-            norms = (float(np.linalg.norm(up)), float(np.linalg.norm(fwd)))
-            if not all(math.isfinite(n) and abs(n - 1.0) < 0.05 for n in norms):
-                raise ConfigError(
-                    "nominal mounting axes must be unit vectors",
-                    where="mounting.nominal_up_axis/nominal_forward_axis",
-                    value=axes,
-                    advice="e.g. up = [0, 0, 1], forward = [1, 0, 0]",
-                )
-            if abs(float(np.dot(up, fwd))) > 0.05:
-                raise ConfigError(
-                    "nominal up and forward axes must be at right angles",
-                    where="mounting.nominal_up_axis/nominal_forward_axis",
-                    value=axes,
-                    advice="their dot product must be 0",
-                )
-
-    def nominal(self) -> Mounting | None:
-        """The nominal mounting, if the sensor's axes are known (see the attributes)."""
-        if self.nominal_up_axis is None or self.nominal_forward_axis is None:
-            return None
-        up = np.asarray(self.nominal_up_axis, dtype=np.float64)
-        up /= np.linalg.norm(up)
-        fwd = np.asarray(self.nominal_forward_axis, dtype=np.float64)
-        fwd -= np.dot(fwd, up) * up
-        return Mounting(up, fwd / np.linalg.norm(fwd), "nominal", 0.0)
+from spinewatch.errors import InputDataError
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,3 +229,14 @@ def standing_samples(
     still = motion_rads < STANDING_STILL_RADS
     sel: BoolArray = (after | before) & ~walking & upright & still
     return sel
+
+
+def nominal_mounting(settings: MountingSettings) -> Mounting | None:
+    """The nominal mounting of ``settings``, if the sensor's designed axes are given."""
+    if settings.nominal_up_axis is None or settings.nominal_forward_axis is None:
+        return None
+    up = np.asarray(settings.nominal_up_axis, dtype=np.float64)
+    up /= np.linalg.norm(up)
+    fwd = np.asarray(settings.nominal_forward_axis, dtype=np.float64)
+    fwd -= np.dot(fwd, up) * up
+    return Mounting(up, fwd / np.linalg.norm(fwd), "nominal", 0.0)

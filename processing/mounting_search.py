@@ -27,8 +27,8 @@ from processing.reference import AxisSums
 from processing.types import FloatArray
 
 if TYPE_CHECKING:
-    from processing.pipeline import PipelineSettings
     from processing.results import MountingChange
+    from processing.settings import PipelineSettings
 from spinewatch.errors import InputDataError
 
 

@@ -8,35 +8,14 @@ result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from vqf import VQF
 
+from processing.settings import OrientationSettings
 from processing.types import FloatArray, ImuSamples
-from spinewatch.errors import ConfigError, InputDataError
-
-
-@dataclass(frozen=True, slots=True)
-class OrientationSettings:
-    """Settings of the orientation filter.
-
-    Attributes:
-        tau_acc_s: time constant of the accelerometer correction (VQF's tauAcc);
-            larger trusts the gyroscope longer through accelerations.
-        rest_bias_estimation: estimate gyro bias while at rest.
-        motion_bias_estimation: estimate gyro bias while moving.
-    """
-
-    tau_acc_s: float = field(default=3.0, metadata={"min": 0.1, "max": 60.0, "unit": "s"})
-    rest_bias_estimation: bool = True
-    motion_bias_estimation: bool = True
-
-    def __post_init__(self) -> None:
-        if not (0.1 <= self.tau_acc_s <= 60.0):
-            raise ConfigError(
-                "must be between 0.1 and 60 s", where="tau_acc_s", value=self.tau_acc_s
-            )
+from spinewatch.errors import InputDataError
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ reveals it, for at most ``mounting.max_pending_s``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,35 +19,16 @@ from processing.buffer import ColumnBuffer
 from processing.event_types import EventChunk, EventNotice
 from processing.events import EventDetector, FallDetector
 from processing.features import FeatureExtractor
-from processing.gait import GaitSettings, StepDetector
-from processing.mounting import (
-    Mounting,
-    MountingSettings,
-)
+from processing.gait import StepDetector
+from processing.mounting import Mounting, nominal_mounting
 from processing.mounting_search import MountingSearch
-from processing.orientation import OrientationEstimator, OrientationSettings
-from processing.posture import LyingLatch, PostureClassifier, PostureSettings, not_worn
+from processing.orientation import OrientationEstimator
+from processing.posture import LyingLatch, PostureClassifier, not_worn
 from processing.profile import ClinicalProfile
 from processing.reference import AxisSums, UprightRefiner
 from processing.results import AnalysisChunk, MountingChange, concat_chunks
+from processing.settings import PipelineSettings
 from processing.types import BoolArray, FloatArray, ImuSamples
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineSettings:
-    """Settings of the whole analysis (each stage's own settings inside).
-
-    Attributes:
-        calibration_window_s: optional ``(start, end)`` in recording seconds
-            when the person stood upright; gives the up axis directly.
-    """
-
-    orientation: OrientationSettings = field(default_factory=OrientationSettings)
-    gait: GaitSettings = field(default_factory=GaitSettings)
-    mounting: MountingSettings = field(default_factory=MountingSettings)
-    posture: PostureSettings = field(default_factory=PostureSettings)
-    calibration_window_s: tuple[float, float] | None = None
-
 
 # A mounting found while results stream (re-attachment, refinement) takes effect this long
 # after the sample the final results had reached; the fast results are kept from running
@@ -131,7 +111,7 @@ class Analyzer(MountingSearch):
         self._applied: list[MountingChange] = []  # took effect since the last results
         self._done = 0  # final results emitted up to here
         self.mountings: list[MountingChange] = []
-        nominal = settings.mounting.nominal()
+        nominal = nominal_mounting(settings.mounting)
         if nominal is not None:
             # Worn as designed: results and alerts from the first sample; the first walking
             # with standing next to it measures the real axes (MountingSearch._try_calibrate).

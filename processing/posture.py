@@ -12,41 +12,13 @@ between chunks, so streaming equals offline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from processing.feature_kernel import latch_pass, run_length_pass
+from processing.settings import PostureSettings
 from processing.types import BoolArray, FloatArray, Posture
-
-
-@dataclass(frozen=True, slots=True)
-class PostureSettings:
-    """Thresholds of the posture classifier.
-
-    Attributes:
-        lying_enter_deg, lying_exit_deg: trunk inclination that starts and ends lying.
-        lying_min_s: a trunk inclined forward (face down) past ``lying_enter_deg``
-            stays there this long before it is lying; until then it is a deep bend
-            ("other"). On the back or the side it is lying at once: nobody bends that way.
-        sitting_enter_deg, sitting_exit_deg: backward pelvic tilt (negative
-            flexion) that starts and ends sitting.
-        bend_deg: forward flexion beyond which an upright person is bending ("other").
-        dynamic_rads: tilting speed (turning on the spot left out) above which a
-            non-walking person is moving between postures or bending ("other").
-        nonwear_motion_rads: angular speed below which the sensor is perfectly still.
-        nonwear_min_s: stillness needed before the sensor counts as not worn.
-    """
-
-    lying_enter_deg: float = field(default=55.0, metadata={"min": 20.0, "max": 90.0, "unit": "°"})
-    lying_exit_deg: float = field(default=45.0, metadata={"min": 10.0, "max": 90.0, "unit": "°"})
-    lying_min_s: float = field(default=5.0, metadata={"min": 0.0, "max": 120.0, "unit": "s"})
-    sitting_enter_deg: float = field(default=10.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
-    sitting_exit_deg: float = field(default=7.0, metadata={"min": 0.0, "max": 60.0, "unit": "°"})
-    bend_deg: float = field(default=20.0, metadata={"min": 5.0, "max": 120.0, "unit": "°"})
-    dynamic_rads: float = field(default=0.3, metadata={"min": 0.05, "unit": "rad/s"})
-    nonwear_motion_rads: float = field(default=0.012, metadata={"min": 0.0, "unit": "rad/s"})
-    nonwear_min_s: float = field(default=600.0, metadata={"min": 10.0, "unit": "s"})
 
 
 @dataclass(slots=True)

@@ -22,10 +22,10 @@ from processing.mounting import (
     STANDING_STILL_RADS,
     TRANSITION_RADS,
     Mounting,
-    MountingSettings,
     forward_from_pendulum,
     mounting_from_walking,
 )
+from processing.settings import MountingSettings
 from processing.types import BoolArray, FloatArray
 
 FIRST_REFINE_S = 4.0

@@ -22,10 +22,11 @@ import pyarrow.csv as pacsv
 
 from processing.alert_policy import Alert, AlertPolicy, AlertSettings
 from processing.event_types import EVENT_TYPES, EventNotice, Phase
-from processing.pipeline import Analyzer, PipelineSettings
+from processing.pipeline import Analyzer
 from processing.profile import ClinicalProfile, Zone
 from processing.quality import GapDetector, QualitySettings, SaturationDetector, SaturationResult
 from processing.results import AnalysisChunk
+from processing.settings import PipelineSettings
 from processing.summary import SummaryAccumulator
 from processing.timeline import TimelineDecimator, TimelineRows
 from processing.types import POSTURE_LABELS, ImuSamples

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from processing.pipeline import PipelineSettings
 from processing.profile import ClinicalProfile
+from processing.settings import PipelineSettings
 from spinewatch.alerts.webhook import check_webhook_url
 from spinewatch.config_schema import Secret
 from spinewatch.errors import ConfigError

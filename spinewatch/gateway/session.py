@@ -32,7 +32,7 @@ import numpy as np
 
 from collector.stream import LiveChunk
 from processing.alert_policy import Alert
-from processing.pipeline import PipelineSettings
+from processing.settings import PipelineSettings
 from processing.timeline import TimelineRows
 from processing.types import POSTURE_LABELS, ImuSamples
 from spinewatch.analysis import AnalysisFolder, AnalyzeOptions, FolderUpdate
