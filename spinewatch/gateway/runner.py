@@ -317,8 +317,11 @@ class Gateway:
         if session is None:  # pragma: no cover - run() sets it first
             return
         for segment in self.unfinished:
-            self._pending += await asyncio.to_thread(
+            points = await asyncio.to_thread(
                 recover_segment, segment, session.options, self.rate_hz, session.ctx)
+            # Not ``self._pending += await ...``: that reads the list before the await, and
+            # a commit meanwhile replaces it, losing the live points taken since.
+            self._pending += points
 
     async def _commit(self, force: bool) -> None:
         """Commit pending points (durable when this returns) if due or ``force``."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from processing.mounting import nominal_mounting
 from processing.types import ImuSamples
 from simulator import Simulation, resolve_scenario
 from spinewatch.analysis import CHUNK_ROWS, analyze_recording
@@ -73,7 +74,8 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> tuple[LiveSession, list[Poi
 def test_design_mounting_is_used_from_the_first_sample() -> None:
     m = live_options(Settings()).settings.mounting
     assert (m.nominal_up_axis, m.nominal_forward_axis) == (DESIGN_UP_AXIS, DESIGN_FORWARD_AXIS)
-    assert live_options(Settings(), nominal_mounting=False).settings.mounting.nominal() is None
+    off = live_options(Settings(), nominal_mounting=False).settings.mounting
+    assert nominal_mounting(off) is None
 
 
 def test_samples_are_analysed_as_the_recording_holds_them() -> None:
