@@ -40,8 +40,11 @@ class ContactOptions:
     night_to: str = "07:00"
 
 
-def influx1_datasource(database: str) -> JSON:
-    """InfluxDB 1.x, InfluxQL; user and password from the environment."""
+def _influx_datasource(database: str, **auth: Any) -> JSON:
+    """The InfluxQL data source both InfluxDB versions share, with ``auth``'s keys added
+    (``jsonData`` entries merged)."""
+    json_data = {"dbName": database, "httpMode": "POST", "version": "InfluxQL"}
+    json_data.update(auth.pop("jsonData", {}))
     return {
         "apiVersion": 1,
         "datasources": [
@@ -52,14 +55,22 @@ def influx1_datasource(database: str) -> JSON:
                 "access": "proxy",
                 "orgId": ORG_ID,
                 "url": "$SPINEWATCH_INFLUX_URL",
-                "user": "$SPINEWATCH_INFLUX_USER",
                 "isDefault": True,
                 "editable": False,
-                "jsonData": {"dbName": database, "httpMode": "POST", "version": "InfluxQL"},
-                "secureJsonData": {"password": "$SPINEWATCH_INFLUX_PASSWORD"},
+                "jsonData": json_data,
+                **auth,
             }
         ],
     }
+
+
+def influx1_datasource(database: str) -> JSON:
+    """InfluxDB 1.x, InfluxQL; user and password from the environment."""
+    return _influx_datasource(
+        database,
+        user="$SPINEWATCH_INFLUX_USER",
+        secureJsonData={"password": "$SPINEWATCH_INFLUX_PASSWORD"},
+    )
 
 
 def influx2_datasource(database: str) -> JSON:
@@ -69,28 +80,11 @@ def influx2_datasource(database: str) -> JSON:
     (``influx v1 dbrp create``; see ``dashboards/compose``); Grafana then sends
     the token as ``Authorization: Token …``.
     """
-    return {
-        "apiVersion": 1,
-        "datasources": [
-            {
-                "name": DATASOURCE_NAME,
-                "uid": DATASOURCE_UID,
-                "type": "influxdb",
-                "access": "proxy",
-                "orgId": ORG_ID,
-                "url": "$SPINEWATCH_INFLUX_URL",
-                "isDefault": True,
-                "editable": False,
-                "jsonData": {
-                    "dbName": database,
-                    "httpMode": "POST",
-                    "version": "InfluxQL",
-                    "httpHeaderName1": "Authorization",
-                },
-                "secureJsonData": {"httpHeaderValue1": "Token $SPINEWATCH_INFLUX_TOKEN"},
-            }
-        ],
-    }
+    return _influx_datasource(
+        database,
+        jsonData={"httpHeaderName1": "Authorization"},
+        secureJsonData={"httpHeaderValue1": "Token $SPINEWATCH_INFLUX_TOKEN"},
+    )
 
 
 def dashboards_provider() -> JSON:

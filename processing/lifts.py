@@ -78,6 +78,7 @@ _COLUMNS: Final = ("t", "flex", "incl", "vert", "post")
 @dataclass(slots=True)
 class _Episode:
     before: int
+    start_s: float  # first tilted sample
     pad: int
     parts: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
@@ -142,11 +143,11 @@ class LiftDetector:
                     notices += self._close(int(posture[a]), float(t[a]))
             elif tilted[a]:
                 if self._ep is None:
-                    self._ep = _Episode(int(settled[a]), 0)
+                    self._ep = _Episode(int(settled[a]), float(t[a]), 0)
                     self._seed_rest(cols, a)
                 self._ep.add(cols, a, b)
                 self._last_tilt_s = float(t[b - 1])
-                if float(t[b - 1]) - float(self._ep.array("t")[self._ep.pad]) > EPISODE_MAX_S:
+                if float(t[b - 1]) - self._ep.start_s > EPISODE_MAX_S:
                     self._ep = None
             elif self._ep is not None:
                 c = a + int(np.searchsorted(t[a:b], self._last_tilt_s + EPISODE_QUIET_S))

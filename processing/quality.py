@@ -23,11 +23,16 @@ flags with the global index of their first sample.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, IntArray
 from spinewatch.errors import InputDataError
+
+# An interval longer than this many nominal periods is a gap in the data (the one default
+# of the analysis, the summary and the report).
+GAP_FACTOR: Final = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ class QualitySettings:
             counts as reaching it (calibration shifts the clipped value a bit).
     """
 
-    gap_factor: float = field(default=1.5, metadata={"min": 1.0})
+    gap_factor: float = field(default=GAP_FACTOR, metadata={"min": 1.0})
     saturation_min_run: int = field(default=4, metadata={"min": 2})
     acc_saturation_floor_mps2: float = field(
         default=1.5 * GRAVITY_MPS2, metadata={"min": 0.0, "unit": "m/s²"}

@@ -24,7 +24,13 @@ from processing.alert_policy import Alert, AlertPolicy, AlertSettings
 from processing.event_types import EVENT_TYPES, EventNotice, Phase
 from processing.pipeline import Analyzer
 from processing.profile import ClinicalProfile, Zone
-from processing.quality import GapDetector, QualitySettings, SaturationDetector, SaturationResult
+from processing.quality import (
+    GAP_FACTOR,
+    GapDetector,
+    QualitySettings,
+    SaturationDetector,
+    SaturationResult,
+)
 from processing.results import AnalysisChunk
 from processing.settings import PipelineSettings
 from processing.summary import SummaryAccumulator
@@ -36,8 +42,6 @@ from spinewatch.recordings import RecordingOptions, open_recording
 
 log = logging.getLogger(__name__)
 
-# An interval longer than this many nominal periods is a gap in the data.
-GAP_FACTOR = 1.5
 # Samples read and analysed at a time: small enough to stay in cache and keep a day's
 # analysis under 500 MB, large enough that per-call overhead does not matter.
 CHUNK_ROWS = 32768
@@ -156,7 +160,7 @@ class AnalysisFolder:
         self._steps = _CsvOut(out_dir / "steps.csv", ("t",), (4,))
         self.events = EventsOut(out_dir / "events.csv")
         self.alerts = AlertsOut(out_dir / "alerts.csv", options.profile)
-        self._gaps = GapDetector(fs, QualitySettings(gap_factor=GAP_FACTOR))
+        self._gaps = GapDetector(fs, QualitySettings())
         self._clipping = SaturationDetector()
         self.saturated = [0, 0]
         self.samples = 0

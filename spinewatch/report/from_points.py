@@ -7,7 +7,7 @@ is the patient's local calendar day in the clinic's time zone. From where:
 * flexion series: ``trunk_angles`` (``flexion_deg``, °, 10 Hz); each sample's
   posture from the ``posture`` run (tag ``zone``) it falls in;
 * gaps: intervals between ``trunk_angles`` longer than
-  ``QualitySettings.gap_factor`` periods (as in the analysis); never filled with zeros. A gap
+  :data:`processing.quality.GAP_FACTOR` periods (as in the analysis); never filled with zeros. A gap
   in which every ``device_status`` heartbeat says connected but not worn is
   shown as not worn instead; so are not-worn heartbeats outside the angle data;
 * events (``events``, tag ``kind``), steps (``steps.count``), exercise sets
@@ -32,7 +32,7 @@ import numpy as np
 
 from processing.event_types import FAR_MARGIN_DEG
 from processing.profile import Zone
-from processing.quality import QualitySettings
+from processing.quality import GAP_FACTOR
 from processing.summary import SummaryAccumulator
 from spinewatch.errors import ReportError, StorageError
 from spinewatch.report.load_analysis import EPOCH, check_timezone, not_worn_spans
@@ -169,7 +169,7 @@ def build_day(
         return None
     series = _series(pts)
     period = float(np.median(np.diff(series.t_s))) if len(series) > 1 else TIMELINE_PERIOD_S
-    max_interval = QualitySettings().gap_factor * max(period, 1e-3)
+    max_interval = GAP_FACTOR * max(period, 1e-3)
     acc = SummaryAccumulator(max_interval_s=max_interval, zones=flexion_zones(targets))
     if len(series):
         acc.update(series.t_s, series.flexion_deg, series.posture, 0)

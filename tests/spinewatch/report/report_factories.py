@@ -1,6 +1,8 @@
 """Factories for report tests and the report benchmark.
 
 ``make_day`` builds a :class:`PatientDay` by hand with keyword overrides;
+``analyse_simulated_days`` simulates the tests' patient-day (about 7 minutes) and
+analyses it whole and with 60 s cut out (``GAP``);
 ``write_analysis_folder`` writes a synthetic ``spinewatch analyze`` folder (timeline
 at 10 Hz, events, summary consistent with the timeline) with chosen gaps and
 non-wear, fast enough for 24 h.
@@ -270,3 +272,47 @@ def write_analysis_folder(
 
 def spans(*pairs: tuple[float, float]) -> tuple[Span, ...]:
     return tuple(Span(a, b) for a, b in pairs)
+
+
+# The report tests' simulated day, and the span cut out of its copy with a gap (s).
+GAP = (200.0, 260.0)
+ACTIVITIES: list[dict[str, Any]] = [
+    {"type": "standing", "duration_s": 20},
+    {"type": "walking", "duration_s": 60, "speed_mps": 0.9},
+    {"type": "standing", "duration_s": 10},
+    {"type": "lift", "count": 2, "technique": "stoop"},
+    {"type": "bend", "count": 1},
+    {"type": "walking", "duration_s": 40, "speed_mps": 0.8},
+    {"type": "sitting", "duration_s": 120},
+    {"type": "exercise", "exercise": "bridge", "reps": 6},
+    {"type": "standing", "duration_s": 10},
+    {"type": "walking", "duration_s": 40, "speed_mps": 0.9},
+]
+
+
+def analyse_recording(recording: Path, out: Path) -> dict[str, Any]:
+    """``spinewatch analyze`` of ``recording`` into ``out`` with the default patient."""
+    from spinewatch.analysis import AnalyzeOptions, analyze_recording
+    from spinewatch.config import load_settings
+
+    profile = load_settings(None).patient.clinical_profile()
+    return analyze_recording(
+        recording, out, AnalyzeOptions(zones=profile.flexion_zones(), profile=profile)
+    )
+
+
+def analyse_simulated_days(root: Path) -> dict[str, Path]:
+    """The simulated day analysed into ``root/full``, and with ``GAP`` cut into ``root/gap``."""
+    from processing.types import ImuSamples
+    from simulator.engine import simulate
+    from simulator.scenarios import from_activities
+    from spinewatch.recordings import write_recording
+
+    sim = simulate(from_activities(ACTIVITIES, name="report_day", seed=3), seed=3)
+    s = sim.samples
+    write_recording(root / "full.csv", s)
+    keep = ~((s.t_s > GAP[0]) & (s.t_s < GAP[1]))
+    write_recording(root / "gap.csv", ImuSamples(s.t_s[keep], s.acc_mps2[keep], s.gyr_rads[keep]))
+    analyse_recording(root / "full.csv", root / "full")
+    analyse_recording(root / "gap.csv", root / "gap")
+    return {"full": root / "full", "gap": root / "gap"}

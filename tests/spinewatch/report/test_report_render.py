@@ -14,63 +14,30 @@ import html.parser
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 from report_browser import ink, pdf_pages, plot_boxes, screenshot
 from report_factories import write_analysis_folder
 
-from processing.types import ImuSamples
-from simulator.engine import simulate
-from simulator.scenarios import from_activities
-from spinewatch.analysis import AnalyzeOptions, analyze_recording
 from spinewatch.cli import main
-from spinewatch.config import load_settings
-from spinewatch.recordings import write_recording
 
 DAY = "2026-11-27"
 START = "2026-11-27T13:00:00Z"  # 14:00 in Berlin
-GAP = (200.0, 260.0)
-
-ACTIVITIES: list[dict[str, Any]] = [
-    {"type": "standing", "duration_s": 20},
-    {"type": "walking", "duration_s": 60, "speed_mps": 0.9},
-    {"type": "standing", "duration_s": 10},
-    {"type": "lift", "count": 2, "technique": "stoop"},
-    {"type": "bend", "count": 1},
-    {"type": "walking", "duration_s": 40, "speed_mps": 0.8},
-    {"type": "sitting", "duration_s": 120},
-    {"type": "exercise", "exercise": "bridge", "reps": 6},
-    {"type": "standing", "duration_s": 10},
-    {"type": "walking", "duration_s": 40, "speed_mps": 0.9},
-]
-
-
-def _analyze(recording: Path, out: Path) -> dict[str, Any]:
-    profile = load_settings(None).patient.clinical_profile()
-    return analyze_recording(
-        recording, out, AnalyzeOptions(zones=profile.flexion_zones(), profile=profile)
-    )
 
 
 @pytest.fixture(scope="module")
-def days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def days(
+    tmp_path_factory: pytest.TempPathFactory, simulated_days: dict[str, Path]
+) -> dict[str, Path]:
     """Analysis folders: ``full`` (simulated), ``gap`` (60 s cut out), ``off`` (not worn)."""
     root = tmp_path_factory.mktemp("report_days")
-    sim = simulate(from_activities(ACTIVITIES, name="report_day", seed=3), seed=3)
-    s = sim.samples
-    write_recording(root / "full.csv", s)
-    keep = ~((s.t_s > GAP[0]) & (s.t_s < GAP[1]))
-    write_recording(root / "gap.csv", ImuSamples(s.t_s[keep], s.acc_mps2[keep], s.gyr_rads[keep]))
-    _analyze(root / "full.csv", root / "full")
-    _analyze(root / "gap.csv", root / "gap")
     write_analysis_folder(
         root / "off", hours=0.5, not_worn=((0.0, 1800.0),), exercises=False, start_utc=None
     )
     names = root / "names.csv"
     names.write_text("id,name\np-001,Jane Example\np-002,John Example\n")
-    return {"full": root / "full", "gap": root / "gap", "off": root / "off", "names": names}
+    return {**simulated_days, "off": root / "off", "names": names}
 
 
 def report(days: dict[str, Path], out: Path, *extra: str) -> int:

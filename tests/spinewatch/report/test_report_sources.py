@@ -17,15 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_factories import targets, write_analysis_folder
-from test_report_render import ACTIVITIES, DAY, GAP, START, _analyze, cells
+from report_factories import GAP, targets, write_analysis_folder
+from test_report_render import DAY, START, cells
 
-from processing.types import ImuSamples
-from simulator.engine import simulate
-from simulator.scenarios import from_activities
 from spinewatch.cli import main
 from spinewatch.errors import ReportError
-from spinewatch.recordings import write_recording
 from spinewatch.report import load_influx
 from spinewatch.report.load_analysis import load_analysis, parse_start
 from spinewatch.report.load_influx import InfluxDaySource, InfluxReader, select
@@ -56,16 +52,12 @@ SAME = (
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def folders(
+    tmp_path_factory: pytest.TempPathFactory, simulated_days: dict[str, Path]
+) -> dict[str, Path]:
     """Analysis folders ``full`` and ``gap`` (60 s cut), ``off`` (never worn), and a store."""
     root = tmp_path_factory.mktemp("report_sources")
-    sim = simulate(from_activities(ACTIVITIES, name="report_day", seed=3), seed=3)
-    s = sim.samples
-    write_recording(root / "full.csv", s)
-    keep = ~((s.t_s > GAP[0]) & (s.t_s < GAP[1]))
-    write_recording(root / "gap.csv", ImuSamples(s.t_s[keep], s.acc_mps2[keep], s.gyr_rads[keep]))
-    _analyze(root / "full.csv", root / "full")
-    _analyze(root / "gap.csv", root / "gap")
+    folders = {**simulated_days, "off": root / "off"}
     write_analysis_folder(root / "off", hours=0.2, not_worn=((0.0, 720.0),), exercises=False)
     (root / "off" / "steps.csv").write_text("t\n")  # the synthetic folder has no steps file
     starts = {
@@ -77,10 +69,10 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with LocalStore(store_path) as store:
         for key, start in starts.items():
             ctx = FeedContext("p-001", "dev-1", "fusion_weeks_0_6", start, timezone=TZ)
-            commit(store, points_from_output(read_output(root / key), ctx))
+            commit(store, points_from_output(read_output(folders[key]), ctx))
     names = root / "names.csv"
     names.write_text("id,name\np-001,Jane Example\n")
-    return {**{k: root / k for k in starts}, "store": store_path, "names": names, "root": root}
+    return {**folders, "store": store_path, "names": names, "root": root}
 
 
 def _config(folder: Path, storage: str) -> Path:
