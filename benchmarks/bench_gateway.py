@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from spinewatch.gateway.runner import Gateway
-from spinewatch.gateway.virtual import VirtualSpec
+from spinewatch.gateway.virtual import VirtualSpec, virtual_address
 from spinewatch.settings import AlertsSettings, PathsSettings, PatientSettings, Settings
 
 SCENARIO = """
@@ -164,7 +164,7 @@ async def _radio_only(n: int, seconds: float, warmup_s: float) -> tuple[float, i
     stop = asyncio.Event()
     for k in range(n):
         spec = VirtualSpec(scenario="demo_day", speed=1.0, seed=k)
-        link = VirtualLink(profile, spec, 100, time.time(), address=_address(k))
+        link = VirtualLink(profile, spec, 100, time.time(), address=virtual_address(k))
         queue: asyncio.Queue[Any] = asyncio.Queue(100_000)
         collector = link.collector(None, queue)
         links.append(link)
@@ -189,10 +189,6 @@ async def _discard(queue: asyncio.Queue[Any], received: list[int]) -> None:
     while True:
         chunk = await queue.get()
         received[0] += len(chunk.samples)
-
-
-def _address(k: int) -> str:
-    return f"F0:00:00:00:{(k >> 8) & 0xFF:02X}:{(k & 0xFF) + 1:02X}"
 
 
 async def _gateways(n: int, seconds: float, warmup_s: float, work: Path,

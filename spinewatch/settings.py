@@ -11,6 +11,7 @@ the loader needs no change for that.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import types
 from collections.abc import Mapping
@@ -185,6 +186,25 @@ class CollectorSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RoomSensorSettings:
+    """Another patient served by the same gateway process (a clinic room, several sensors).
+
+    In TOML: ``[[gateway.room]]`` with ``device`` (and ``device_profile``), then that
+    patient's ``[gateway.room.patient]`` table, as ``[patient]`` is written.
+    """
+
+    device: str | None = field(
+        default=None,
+        metadata=_meta("address or advertised name of this patient's sensor (must also be in "
+                       "[collector] allowed_devices; not needed with --virtual)"),
+    )
+    device_profile: str | None = field(
+        default=None, metadata=_meta("its device profile (default: gateway.device_profile)")
+    )
+    patient: PatientSettings = field(default_factory=PatientSettings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GatewaySettings:
     """The live gateway (``spinewatch run``): which sensor, and how it is supervised."""
 
@@ -221,6 +241,13 @@ class GatewaySettings:
                        max=1_000_000),
     )
 
+    room: tuple[RoomSensorSettings, ...] = field(
+        default=(),
+        metadata=_meta("further patients this gateway serves in the same process, one "
+                       "[[gateway.room]] table each (their own health file: health_path with "
+                       "the patient id before the suffix)"),
+    )
+
     def health_file(self, data_dir: Path) -> Path:
         """``health_path`` with ``~`` expanded, relative paths under ``data_dir``."""
         path = self.health_path.expanduser()
@@ -239,3 +266,35 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     collector: CollectorSettings = field(default_factory=CollectorSettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
+
+    def __post_init__(self) -> None:
+        # Two gateways on one patient id would share (and overwrite) its recordings and
+        # results; two on one sensor would fight over the connection.
+        ids = [self.patient.id, *(r.patient.id for r in self.gateway.room)]
+        for k, room in enumerate(self.gateway.room):
+            if ids.count(room.patient.id) > 1:
+                raise ConfigError("patient id served twice by this gateway",
+                                  where=f"gateway.room[{k}].patient.id", value=room.patient.id,
+                                  advice="give each patient in the room a different id")
+            devices = [self.gateway.device, *(r.device for r in self.gateway.room)]
+            if room.device is not None and devices.count(room.device) > 1:
+                raise ConfigError("sensor given to two patients",
+                                  where=f"gateway.room[{k}].device", value=room.device,
+                                  advice="give each patient in the room their own sensor")
+
+    def patients(self) -> tuple[Settings, ...]:
+        """One settings tree per patient the gateway serves: this one, then ``gateway.room``.
+
+        A room patient's tree is this one with its ``[patient]``, sensor and health file
+        (``health_path`` with ``.PATIENT-ID`` before the suffix).
+        """
+        trees = [self]
+        g = self.gateway
+        for room in g.room:
+            health = g.health_path.with_name(
+                f"{g.health_path.stem}.{room.patient.id}{g.health_path.suffix}")
+            gateway = dataclasses.replace(
+                g, device=room.device, device_profile=room.device_profile or g.device_profile,
+                health_path=health, room=())
+            trees.append(dataclasses.replace(self, patient=room.patient, gateway=gateway))
+        return tuple(trees)

@@ -129,6 +129,18 @@ def read_output(folder: Path) -> AnalysisOutput:
     )
 
 
+def read_totals(folder: Path) -> AnalysisOutput:
+    """What :func:`summary_point` needs of an analysis folder (no timeline, steps or reps)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"cannot read summary.json: {exc}", where=str(folder)) from exc
+    return AnalysisOutput(timeline=(), steps_t_s=(), events=_rows(folder / "events.csv"),
+                          alerts=_rows(folder / "alerts.csv"),
+                          sets=_rows(folder / "reps.csv", required=False), reps=(),
+                          summary=summary)
+
+
 def _num(text: str) -> float | None:
     try:
         value = float(text)

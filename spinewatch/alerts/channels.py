@@ -113,13 +113,16 @@ class TerminalChannel(NamedChannel):
         *,
         name: str = "terminal",
         audiences: frozenset[Audience] = ALL_AUDIENCES,
+        label: str | None = None,
     ) -> None:
         super().__init__(name, audiences)
         self._stream = stream
+        # Several patients in one gateway share the console: each line says whose it is.
+        self._prefix = f"{label} " if label else ""
 
     async def send(self, alert: Alert) -> None:
         try:
-            self._stream.write(terminal_line(alert) + "\n")
+            self._stream.write(self._prefix + terminal_line(alert) + "\n")
             self._stream.flush()
         except (OSError, ValueError) as exc:  # ValueError: the stream was closed
             raise AlertDeliveryError(str(exc), reason="stream", where=self._name) from exc

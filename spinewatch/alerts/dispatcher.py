@@ -208,15 +208,17 @@ def build_dispatcher(
     data_dir: Path,
     stream: TextIO | None = None,
     buzz: Buzz | None = None,
+    terminal_label: str | None = None,
 ) -> Dispatcher:
     """The dispatcher the ``[alerts]`` settings describe.
 
-    ``stream`` is the terminal channel's output (required if ``terminal``);
-    ``buzz`` the sensor's motor (the haptic channel is left out without it).
+    ``stream`` is the terminal channel's output (required if ``terminal``), its lines
+    starting with ``terminal_label`` if given; ``buzz`` the sensor's motor (the haptic
+    channel is left out without it).
     """
     channels: list[AlertChannel] = []
     if settings.terminal and stream is not None:
-        channels.append(TerminalChannel(stream))
+        channels.append(TerminalChannel(stream, label=terminal_label))
     if settings.haptic and buzz is not None:
         channels.append(HapticChannel(buzz))
     send_timeout_s = DEFAULT_SEND_TIMEOUT_S

@@ -11,15 +11,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from spinewatch.config import load_settings
+from spinewatch.errors import ConfigError
 from spinewatch.gateway.logs import use_json_logs
 from spinewatch.gateway.runner import Gateway, GatewayStats
-from spinewatch.gateway.virtual import VirtualSpec
+from spinewatch.gateway.virtual import VirtualSpec, virtual_address
+from spinewatch.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -49,8 +52,6 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if args.data_dir is not None:
-        import dataclasses
-
         settings = dataclasses.replace(
             settings, paths=dataclasses.replace(settings.paths, data_dir=args.data_dir))
     virtual = None
@@ -58,18 +59,66 @@ def run(args: argparse.Namespace) -> int:
         virtual = VirtualSpec(scenario=args.virtual, speed=args.speed, duration_s=args.duration,
                               drop_every_s=args.drop_every)
     use_json_logs()
-    gateway = Gateway(settings, virtual=virtual, terminal=sys.stdout)
-    stats = asyncio.run(serve(gateway))
-    print(f"gateway stopped: {stats.samples} samples, {stats.points_committed} points "
-          f"committed, {stats.alerts} alerts; segment {gateway.segment}")
+    gateways = room_gateways(settings, virtual, sys.stdout)
+    results = asyncio.run(serve_room(gateways))
+    for gateway, stats in zip(gateways, results, strict=True):
+        print(f"gateway stopped: patient {gateway.settings.patient.id}: {stats.samples} samples,"
+              f" {stats.points_committed} points committed, {stats.alerts} alerts; segment "
+              f"{gateway.segment}")
     return 0
+
+
+def room_gateways(settings: Settings, virtual: VirtualSpec | None,
+                  terminal: TextIO | None) -> list[Gateway]:
+    """One gateway per patient the settings name (``[patient]``, then ``[[gateway.room]]``).
+
+    They share the local store, the alert log and the terminal (lines start with the patient
+    id when there are several); only the first runs the uploader, which sends every
+    patient's points. With ``virtual``, each patient is a different simulated person (seed
+    and address by position).
+    """
+    trees = settings.patients()
+    if virtual is None:
+        for k, room in enumerate(settings.gateway.room):
+            if room.device is None:
+                raise ConfigError("no sensor for this patient", where=f"gateway.room[{k}].device",
+                                  advice="set the sensor's address or name")
+    gateways = []
+    for k, tree in enumerate(trees):
+        spec = None
+        if virtual is not None:
+            spec = dataclasses.replace(virtual, seed=virtual.seed + k,
+                                       address=virtual_address(k))
+        gateways.append(Gateway(tree, virtual=spec, terminal=terminal, upload=k == 0,
+                                label=tree.patient.id if len(trees) > 1 else None))
+    return gateways
 
 
 async def serve(gateway: Gateway) -> GatewayStats:
     """Run ``gateway`` until SIGTERM/SIGINT (or a virtual run's end)."""
+    return (await serve_room([gateway]))[0]
+
+
+async def serve_room(gateways: list[Gateway]) -> list[GatewayStats]:
+    """Run the gateways of one process (one per patient) until SIGTERM/SIGINT.
+
+    They share one stop: a signal, the end of a virtual run, or a gateway that fails
+    stops them all, each flushing its own results (a supervisor restarts the process).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-    return await gateway.run(stop)
+    runs = [asyncio.create_task(g.run(stop), name=f"gateway-{g.settings.patient.id}")
+            for g in gateways]
+    for task in runs:  # one ending (failed, or a virtual run over) ends them all
+        task.add_done_callback(lambda _t: stop.set())
+    try:
+        done = await asyncio.gather(*runs, return_exceptions=True)
+    finally:
+        stop.set()
+    for result in done:
+        if isinstance(result, BaseException):
+            raise result
+    return [r for r in done if not isinstance(r, BaseException)]

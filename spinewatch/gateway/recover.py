@@ -1,13 +1,14 @@
 """After a crash: finish the analysis of the segment the crashed run left behind.
 
 A run killed without warning (SIGKILL, power loss) leaves a segment whose recording
-is complete up to its last flush (about a second) but whose analysis folder has no
+is complete up to the notifications in flight at the kill but whose analysis folder has no
 ``summary.json``, and whose results after the last commit never reached the store. On
 the next start the gateway analyses that recording as ``spinewatch analyze`` would
 (same options, nominal rate), which completes the folder for the report, and commits
 its points: those already committed are the same points and change nothing in the
 store; the others fill the hole. Heartbeats (the live ones carry the battery) and the
-daily summary (the running gateway gives it) are left out.
+daily summary are left out: the running gateway's summary adds up every finished segment
+of its day, this one included (:func:`spinewatch.gateway.segments.day_total`).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from collector.stream import LiveChunk
 from spinewatch.alerts import build_dispatcher
 from spinewatch.alerts.dispatcher import Dispatcher
 from spinewatch.errors import GatewayError, SpinewatchError
+from spinewatch.gateway.logs import for_patient
 from spinewatch.gateway.recover import recover_segment, unfinished
 from spinewatch.gateway.segments import new_segment, previous_last_utc
 from spinewatch.gateway.session import (
@@ -92,11 +93,15 @@ class Gateway:
         on_alert_engine: called with each alert as it leaves the engine, and the arrival
             time (collector clock, UTC s) of the newest notification the engine had then
             (benchmarks).
+        upload: run the uploader (with ``[storage] url``); of several gateways sharing one
+            local store (:func:`serve_room`), only one uploads.
+        label: starts each terminal alert line (the patient id when several share it).
     """
 
     def __init__(self, settings: Settings, *, virtual: VirtualSpec | None = None,
                  terminal: TextIO | None = None,
-                 on_alert_engine: Callable[[Any, float], None] | None = None) -> None:
+                 on_alert_engine: Callable[[Any, float], None] | None = None,
+                 upload: bool = True, label: str | None = None) -> None:
         g = settings.gateway
         self.settings = settings
         self.data_dir = settings.paths.data_path
@@ -105,12 +110,15 @@ class Gateway:
             settings.collector.rate_hz or self.profile.default_rate_hz)
         self.virtual = virtual
         if virtual is None and not g.device:
-            raise GatewayError("no sensor configured", where="gateway.device",
+            raise GatewayError(f"no sensor configured for patient {settings.patient.id}",
+                               where="gateway.device",
                                advice="set the sensor's address or name, or try "
                                       "'spinewatch demo' for a virtual one")
         self.device = g.device or ""
         self.terminal = terminal
         self.on_alert_engine = on_alert_engine
+        self.upload = upload
+        self.label = label
         patient_dir = self.data_dir / "live" / settings.patient.id
         self.previous_last_utc_s = previous_last_utc(patient_dir)
         self.unfinished = ([d for d in sorted(patient_dir.iterdir()) if unfinished(d)]
@@ -136,6 +144,7 @@ class Gateway:
     async def run(self, stop: asyncio.Event) -> GatewayStats:
         """Runs until ``stop`` is set (or a virtual run's duration is over), then flushes."""
         s = self.settings
+        for_patient(s.patient.id)  # this task's log lines, and those of the tasks it starts
         try:
             self.segment.mkdir(parents=True, exist_ok=True)
             self.store = LocalStore(s.storage.store_file(self.data_dir))
@@ -150,7 +159,8 @@ class Gateway:
         self.collector = self._collector(queue)
         self.dispatcher = build_dispatcher(
             s.alerts, patient_id=s.patient.id, recording_start_utc=EPOCH, data_dir=self.data_dir,
-            stream=self.terminal, buzz=self._buzz if self.profile.haptic is not None else None)
+            stream=self.terminal, buzz=self._buzz if self.profile.haptic is not None else None,
+            terminal_label=self.label)
         collector_stop = asyncio.Event()
         self._start_uploader()
         self._spawn(self._health_loop(), "gateway-health")
@@ -249,7 +259,8 @@ class Gateway:
             start = time.time()
             if self.previous_last_utc_s is not None:
                 start = max(start, self.previous_last_utc_s + 1.0)
-            self.link = VirtualLink(self.profile, self.virtual, self.rate_hz, start)
+            self.link = VirtualLink(self.profile, self.virtual, self.rate_hz, start,
+                                    address=self.virtual.address)
             self.device = self.link.address
             return self.link.collector(self.recording, queue)
         return Collector(self.profile, self.device, allowed=frozenset(s.collector.allowed_devices),
@@ -349,7 +360,7 @@ class Gateway:
     # -- supervision --------------------------------------------------------------------
     def _start_uploader(self) -> None:
         st = self.settings.storage
-        if st.url is not None:
+        if st.url is not None and self.upload:
             self._uploader_thread = start_uploader(st, st.store_file(self.data_dir),
                                                    self._upload_stop)
 

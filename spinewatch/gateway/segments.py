@@ -2,15 +2,25 @@
 
 ``DATA/live/PATIENT/UTC-START/`` holds ``recording.csv`` (and its ``.packets.csv`` and
 ``.gaps.csv`` sidecars) and ``analysis/``. Folder names sort in time order, so the newest
-previous segment tells where the data stopped before a restart.
+previous segment tells where the data stopped before a restart. A day's
+``daily_summary`` adds up every finished segment of that local day (:func:`day_total`), so
+that a restart's segment does not replace the totals of the run before it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 from typing import Final
+
+from spinewatch.errors import SpinewatchError
+from spinewatch.storage.lineprotocol import Point
+from spinewatch.storage_feed import FeedContext, read_totals, summary_point
+
+log = logging.getLogger("spinewatch.gateway")
 
 _TAIL_BYTES: Final = 4096
 
@@ -47,3 +57,30 @@ def last_recorded_utc(path: Path) -> float | None:
         except ValueError:
             continue
     return None
+
+
+def day_total(point: Point, segment: Path, ctx: FeedContext) -> Point:
+    """``point`` (one segment's ``daily_summary``) plus every other finished segment's of the
+    same patient whose summary falls on the same local day (their fields are all totals).
+
+    A segment counts in the day it started (a run across local midnight is not split).
+    """
+    fields = dict(point.fields)
+    for other in sorted(p for p in segment.parent.iterdir() if p.is_dir()):
+        folder = other / "analysis"
+        if other == segment or not (folder / "summary.json").is_file():
+            continue
+        try:
+            out = read_totals(folder)
+            start = float(out.summary["start_s"])
+            theirs = summary_point(out, dataclasses.replace(
+                ctx, start_utc=dt.datetime.fromtimestamp(start, dt.UTC)))
+        except (KeyError, TypeError, ValueError, SpinewatchError) as exc:
+            log.warning("day total: segment %s left out: %s", other, exc)
+            continue
+        if theirs.time_ns == point.time_ns and theirs.tags == point.tags:
+            for key, value in theirs.fields.items():
+                mine = fields.get(key, 0)
+                if isinstance(value, int | float) and isinstance(mine, int | float):
+                    fields[key] = mine + value
+    return dataclasses.replace(point, fields=fields)

@@ -37,6 +37,7 @@ from processing.timeline import TimelineRows
 from processing.types import POSTURE_LABELS, ImuSamples
 from spinewatch.analysis import AnalysisFolder, AnalyzeOptions, FolderUpdate
 from spinewatch.exercise_outputs import REPS_DETAIL_FILE, REPS_FILE, prescribed_from_settings
+from spinewatch.gateway.segments import day_total
 from spinewatch.settings import Settings
 from spinewatch.storage.lineprotocol import Point
 from spinewatch.storage.schema import make_point
@@ -201,7 +202,9 @@ class LiveSession:
         )
         whole = AnalysisOutput((), tuple(self._steps_all), tuple(self._events),
                                tuple(self._alerts), sets, reps, summary)
-        extra = [*exercise_points(whole, self.ctx), summary_point(whole, day)]
+        # The day's totals include the runs before a restart (their segments, same day).
+        extra = [*exercise_points(whole, self.ctx),
+                 day_total(summary_point(whole, day), self.folder.parent, self.ctx)]
         return SessionOutput(out.alerts, out.points + tuple(extra), out.last_sample_utc_s)
 
     # -- results to points ----------------------------------------------------------------

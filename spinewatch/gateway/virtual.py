@@ -37,6 +37,7 @@ class VirtualSpec:
         outage_s: after a drop the sensor is unreachable this long (sensor time), s.
         seed: the simulator's seed.
         battery_pct: battery level the sensor reports, %.
+        address: the sensor's BLE address.
     """
 
     scenario: str = "demo_day"
@@ -46,6 +47,12 @@ class VirtualSpec:
     outage_s: float = 1.0
     seed: int = 0
     battery_pct: int = 90
+    address: str = VIRTUAL_ADDRESS
+
+
+def virtual_address(k: int) -> str:
+    """The ``k``-th virtual sensor's address (k = 0 gives :data:`VIRTUAL_ADDRESS`)."""
+    return f"F0:00:00:00:{(k >> 8) & 0xFF:02X}:{(k & 0xFF) + 1:02X}"
 
 
 class VirtualLink:

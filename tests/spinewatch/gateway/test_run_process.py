@@ -6,6 +6,7 @@ tests watch its health file, as a supervisor would.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -15,8 +16,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from spinewatch.gateway.segments import last_recorded_utc
+from spinewatch.settings import Settings
 from spinewatch.storage.store import LocalStore
 
 STOP_LIMIT_S = 5.0
@@ -121,3 +126,17 @@ def test_sigkill_and_restart_lose_nothing_committed(tmp_path: Path) -> None:
                              round(t1 * 1e3) * 10**6 + 1)
     assert len(angles) == len(rows)
     assert "finished the analysis of the crashed run's segment" in err
+    # The day's totals count both runs: the restart's summary adds the crashed run's segment
+    # instead of replacing it.
+    segments = [json.loads((seg / "analysis" / "summary.json").read_text())
+                for seg in (first, Path(h["segment"]))]
+    zone = ZoneInfo(Settings().report.timezone)
+    days = {dt.datetime.fromtimestamp(seg["start_s"], zone).date() for seg in segments}
+    with LocalStore(tmp_path / "results.sqlite") as store:
+        summaries = store.query("daily_summary")
+    if len(days) == 1:  # (both runs on one local day, unless the test ran across midnight)
+        assert len(summaries) == 1
+        assert all(seg["wear_s"] > 0 for seg in segments)
+        assert summaries[0].fields["wear_time_s"] == pytest.approx(
+            sum(seg["wear_s"] for seg in segments), abs=1e-6)
+        assert summaries[0].fields["steps"] == sum(seg["steps"] for seg in segments)
