@@ -4,8 +4,12 @@ truth, and what the public SisFall recordings give (falls, lifts and their techn
     python benchmarks/accuracy_events.py [--seeds 21 22 23 24] [--hours 0.5]
 
 Simulated days use random mountings and the maintenance profile with a 30° flexion limit
-and no hold (the simulator's truth marks a bend wherever flexion passes 30° while upright,
-and its lifts and bends of 40° or more as lift-like movements).
+and no hold. The simulator's truth applies issue 3's definition to the true angles: a bend
+is flexion past 30°, ending 5° under it (hysteresis), wherever the trunk is not resting
+horizontal. Getting down onto the hands and knees (until the hands are down) and back up
+are bends; lying, resting on hands and knees, moving between them on the floor, falls and
+walking are not (``simulator.plan.Plan.bend_eligible``). Its lifts and bends of 40° or more
+are lift-like movements.
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ event is over. No event spans a gap in the data.
 
 What one lumbar sensor can and cannot say, honestly:
 
-* a *bend* is the lower trunk (pelvis and lumbar spine) flexed past the
-  profile's limit for longer than its hold time;
+* a *bend* is the lower trunk (pelvis and lumbar spine) flexed past the profile's
+  limit for longer than its hold time, with hysteresis, while not lying; getting down
+  to the floor and up are bends, resting there is not (dated by
+  :class:`~processing.posture.RestEdges`, which says what a held deep stoop becomes);
 * a *twist* is the pelvis turning about the vertical while the person is not
   walking: the sensor sees the pelvis, not the spine twisting above it, and
   cannot tell twisting from turning on the spot, so rotations larger than a
@@ -39,7 +41,7 @@ from processing.event_types import (
     Severity,
 )
 from processing.lifts import LiftDetector
-from processing.posture import hysteresis
+from processing.posture import RestEdges, hysteresis
 from processing.profile import ClinicalProfile
 from processing.twists import TwistDetector
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
@@ -66,7 +68,7 @@ class _Run:
     last_s: float
     peak: float
     opened: bool = False
-    extra: float = 0.0  # detector-specific (accumulated angle, max flexion)
+    extra: float = 0.0  # detector-specific (when it opened, accumulated angle, max flexion)
 
 
 def _runs(active: BoolArray, gap: BoolArray, carried: bool) -> list[tuple[int, int, bool]]:
@@ -106,18 +108,33 @@ class HeldCondition:
         self.run: _Run | None = None
 
     def update(
-        self, t: FloatArray, active: BoolArray, value: FloatArray, gap: BoolArray
+        self,
+        t: FloatArray,
+        active: BoolArray,
+        value: FloatArray,
+        gap: BoolArray,
+        dates: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None,
     ) -> list[EventNotice]:
-        """Feed N samples: times (N,) s, the condition (N,), its signal (N,), gaps (N,)."""
+        """Feed N samples: times (N,) s, the condition (N,), its signal (N,), gaps (N,).
+
+        ``dates`` (each (N,)), for a caller who knows more of the movement: when a run
+        that starts at a sample began, s, and the signal then (NaN: none); at the sample
+        that ends a run, when it ended, s (NaN: at its last active sample), and the peak
+        up to then (NaN: the run's own).
+        """
+        start_s, from_value, end_s, to_value = (t, None, None, None) if dates is None else dates
         notices: list[EventNotice] = []
         if self.run is not None and len(active) and (not active[0] or gap[0]):
-            notices += self._close()  # the run ended with the previous chunk
+            # The run ended with the previous chunk.
+            notices += self._close(*_end(end_s, to_value, 0, bool(gap[0])))
         for a, b, continues in _runs(active, gap, self.run is not None):
             if not continues:
                 notices += self._close()
             k = a + int(np.argmax(np.abs(value[a:b])))
             if self.run is None:
-                self.run = _Run(float(t[a]), float(t[a]), float(value[k]))
+                self.run = _Run(min(float(start_s[a]), float(t[a])), float(t[a]), float(value[k]))
+                if from_value is not None and abs(from_value[a]) > abs(self.run.peak):
+                    self.run.peak = float(from_value[a])
             run = self.run
             if abs(float(value[k])) > abs(run.peak):
                 run.peak = float(value[k])
@@ -126,9 +143,10 @@ class HeldCondition:
                 held = np.flatnonzero(t[a:b] - run.start_s >= self.hold_s)
                 if len(held):
                     run.opened = True
-                    notices.append(EventNotice(Phase.OPENED, self._event(float(t[a + held[0]]))))
-            if b < len(active):
-                notices += self._close()  # ended inside this chunk
+                    run.extra = float(t[a + held[0]])
+                    notices.append(EventNotice(Phase.OPENED, self._event(run.extra)))
+            if b < len(active):  # ended inside this chunk
+                notices += self._close(*_end(end_s, to_value, b, False))
         return notices
 
     def finish(self) -> list[EventNotice]:
@@ -141,15 +159,28 @@ class HeldCondition:
         severity, technique = self.grade(run.peak, run.start_s, run.last_s - run.start_s)
         return Event(self.kind, run.start_s, end_s, run.peak, technique, severity, detected_s)
 
-    def _close(self) -> list[EventNotice]:
+    def _close(self, end_s: float = math.nan, peak: float = math.nan) -> list[EventNotice]:
         run = self.run
         if run is None:
             return []
+        if not math.isnan(end_s):
+            # An alert that went out is not taken back: the event ends no earlier than it.
+            run.last_s = max(min(end_s, run.last_s), run.extra if run.opened else run.start_s)
+            run.peak = run.peak if math.isnan(peak) or run.last_s > end_s else peak
         notices = (
             [EventNotice(Phase.CLOSED, self._event(run.last_s, run.last_s))] if run.opened else []
         )
         self.run = None
         return notices
+
+
+def _end(
+    end_s: FloatArray | None, peak: FloatArray | None, i: int, gap: bool
+) -> tuple[float, float]:
+    """A run's end and peak given by the caller at sample ``i`` (NaN: none)."""
+    if end_s is None or peak is None or gap:
+        return math.nan, math.nan
+    return float(end_s[i]), float(peak[i])
 
 
 @dataclass(slots=True)
@@ -320,6 +351,7 @@ class EventDetector:
         p = profile
         self._bend_on = False
         self._lat_on = False
+        self._rest = RestEdges(rate_hz)
         self.bend = HeldCondition("bend", p.flexion_hold_s, self._grade_bend)
         self.lateral = HeldCondition("lateral_bend", LATERAL_HOLD_S, self._grade_lateral)
         self.twist = TwistDetector(p)
@@ -332,7 +364,8 @@ class EventDetector:
         if len(c.t_s) == 0:
             return []
         eligible = _upright_activity(c.posture)
-        fast = self.update_fast(c.t_s, c.flexion_deg, c.lateral_deg, eligible, c.gap)
+        lying = c.posture == Posture.LYING
+        fast = self.update_fast(c.t_s, c.flexion_deg, c.lateral_deg, eligible, c.gap, lying)
         return sorted(fast + self.update_final(c), key=_order)
 
     def update_fast(
@@ -342,10 +375,12 @@ class EventDetector:
         lateral_deg: FloatArray,
         eligible: BoolArray,
         gap: BoolArray,
+        lying: BoolArray | None = None,
     ) -> list[EventNotice]:
         """Bends and side bends, which need only angles: run as samples arrive.
 
-        ``eligible`` (N,) is False where the trunk is horizontal or the sensor is off.
+        ``eligible`` (N,) is False where the trunk is horizontal or the sensor is off;
+        ``lying`` (N,), where it is lying (default: wherever not ``eligible``).
         """
         if len(t_s) == 0:
             return []
@@ -355,15 +390,19 @@ class EventDetector:
             flexion_deg < p.flexion_limit_deg - p.flexion_hysteresis_deg,
             self._bend_on,
         )
+        # Getting down to the floor and up: date the bend by when the trunk came to rest.
+        dates = self._rest.update(
+            t_s, flexion_deg, bend, bend & eligible, ~eligible if lying is None else lying, gap,
+            p.flexion_limit_deg - p.flexion_hysteresis_deg,
+        )  # fmt: skip
         lat = np.abs(lateral_deg)
         side, self._lat_on = hysteresis(
             lat > p.lateral_limit_deg,
             lat < p.lateral_limit_deg - LATERAL_HYSTERESIS_DEG,
             self._lat_on,
         )
-        return self.bend.update(t_s, bend & eligible, flexion_deg, gap) + self.lateral.update(
-            t_s, side & eligible, lateral_deg, gap
-        )
+        bends = self.bend.update(t_s, bend & eligible, flexion_deg, gap, dates)
+        return bends + self.lateral.update(t_s, side & eligible, lateral_deg, gap)
 
     def update_final(self, c: EventChunk) -> list[EventNotice]:
         """Twists, sitting bouts and lifts, which need the final posture (walking status)."""

@@ -13,7 +13,9 @@ leans ("excursions"):
 * it must start and end standing or walking (settled posture, transitions
   skipped): out of or into a seat or a bed is not a lift;
 * a lean backwards in it (``BACK_TILT_DEG``) means a seat: sitting down leans
-  forward, then the pelvis tilts back against the seat;
+  forward, then the pelvis tilts back against the seat (a swing through upright,
+  ``SWING_GAP_S``, is one lean; a lean apart from the seat by a settled upright
+  spell, ``SEAT_LINK_S``, is a lean of its own);
 * a *stoop* is a forward excursion that holds, or goes deep: the trunk is still
   flexed at the bottom (``LIFT_BOTTOM_FLEX_DEG``);
 * two *brief* forward leans with an upright, lowered spell between them are a
@@ -27,7 +29,8 @@ leans ("excursions"):
 The technique of a single excursion comes from how far the pelvis went down
 (vertical acceleration integrated twice, at rest at both ends): a *squat*
 lowers the pelvis and keeps the trunk fairly upright; a *stoop* flexes the
-trunk with the pelvis high.
+trunk with the pelvis high. A lift's start and end are those of the movement
+(``MOVING_DPS``), not the lean thresholds' crossings.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ EPISODE_QUIET_S: Final = 8.0
 EPISODE_MAX_S: Final = 60.0
 # A lift flexes the trunk at least this much and lasts at least LIFT_MIN_S.
 LIFT_MIN_FLEX_DEG: Final = 15.0
+# A squat keeps the trunk upright: it needs only this much flexion (with the pelvis drop).
+SQUAT_MIN_FLEX_DEG: Final = 10.0
 LIFT_MIN_S: Final = 1.0
 LIFT_MAX_S: Final = 20.0
 # At the bottom (the deepest quarter of the excursion) the trunk is still this far forward.
@@ -61,11 +66,22 @@ BRIEF_LEAN_S: Final = 1.6
 DEEP_LEAN_DEG: Final = 35.0
 # Leaning back this far (flexion below minus this) inside an episode means a seat.
 BACK_TILT_DEG: Final = 8.0
+# Leans on opposite sides of upright at most this far apart (s) are one swing through it.
+SWING_GAP_S: Final = 0.5
+# A lean at most this far (s) from such a backward lean is sitting down or getting up.
+SEAT_LINK_S: Final = 2.0
 # A single excursion is a squat when the pelvis went this far down with the trunk flexed
 # less than SQUAT_MAX_FLEX_DEG; two brief leans are a squat when it went PAIR_SQUAT_DROP_M.
 SQUAT_MIN_DROP_M: Final = 0.25
 SQUAT_MAX_FLEX_DEG: Final = 45.0
 PAIR_SQUAT_DROP_M: Final = 0.2
+# A lift starts (ends) where the trunk starts (stops) turning faster than MOVING_DPS, measured
+# over RATE_SPAN_S, at most ONSET_MAX_S before (after) the lean thresholds are crossed.
+MOVING_DPS: Final = 2.0
+RATE_SPAN_S: Final = 0.1
+ONSET_MAX_S: Final = 1.0
+# The pelvis drop of a lift is integrated from this long (s) before its onset.
+ONSET_REST_S: Final = 0.2
 # Rest before the movement, for the zero-velocity start of the integration.
 REST_PAD_S: Final = 0.5
 
@@ -102,7 +118,8 @@ class LiftDetector:
 
     def __init__(self, profile: ClinicalProfile, rate_hz: float) -> None:
         self.profile = profile
-        self._pad = max(1, round(REST_PAD_S * rate_hz))
+        # Room for the rest before the movement and for walking back to its onset.
+        self._pad = max(1, round((REST_PAD_S + ONSET_MAX_S) * rate_hz))
         self._on = False
         self._ep: _Episode | None = None
         self._last_tilt_s = -math.inf
@@ -206,16 +223,31 @@ def judge_episode(
     tilted, _ = hysteresis(incl > LEAN_ENTER_DEG, incl < LEAN_EXIT_DEG, False)
     tilted[: ep.pad] = False
     edges = np.flatnonzero(np.diff(np.concatenate([[0], tilted.astype(np.int8), [0]])))
-    excursions = [_Excursion(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-    # Out of a seat or a bed, the first lean is getting up; into one, the last is going down.
-    if ep.before not in _UPRIGHT:
-        excursions = excursions[1:]
-    if after not in _UPRIGHT:
-        excursions = excursions[:-1]
+    found = [_Excursion(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    excursions = _swings_merged(t, flex, incl, found)
     # Leaning back is a seat: the leans on either side of it are sitting down and getting up.
+    # Judged before the ends are trimmed: sitting down leans forward, then back into the seat,
+    # and trimming that backward lean first would leave the forward one looking like a lift.
     seat = [float(np.min(flex[x.a : x.b])) < -BACK_TILT_DEG for x in excursions]
-    near_seat = [any(seat[max(0, k - 1) : k + 2]) for k in range(len(excursions))]
-    excursions = [x for x, s in zip(excursions, near_seat, strict=True) if not s]
+    near_seat = list(seat)
+    for k in range(len(excursions) - 1):
+        # The lean just before a seat is sitting down, the one just after is getting up,
+        # unless the seat's own swing through upright already holds it; and only when it runs
+        # into the seat: with the trunk settled upright in between, it is a lean of its own.
+        x, y = excursions[k], excursions[k + 1]
+        if t[y.a] - t[x.b - 1] > SEAT_LINK_S:
+            continue
+        if (seat[k] and not _leans_forward(flex, x, after_seat=True)) or (
+            seat[k + 1] and not _leans_forward(flex, y, after_seat=False)
+        ):
+            near_seat[k] = near_seat[k + 1] = True
+    # Out of a seat or a bed, the first lean is getting up; into one, the last is going down.
+    keep = [not s for s in near_seat]
+    if ep.before not in _UPRIGHT and keep:
+        keep[0] = False
+    if after not in _UPRIGHT and keep:
+        keep[-1] = False
+    excursions = [x for x, k in zip(excursions, keep, strict=True) if k]
     events: list[Event] = []
     i = 0
     while i < len(excursions):
@@ -224,15 +256,49 @@ def judge_episode(
         paired = nxt is not None and t[nxt.a] - t[x.b - 1] <= EPISODE_QUIET_S
         if nxt is not None and paired and _brief(t, flex, x) and _brief(t, flex, nxt):
             mid = (x.b + nxt.a) // 2
-            if _pelvis_drop_m(t[:mid], vert[:mid]) >= PAIR_SQUAT_DROP_M:
-                events.append(_event(profile, t, flex, x.a, nxt.b, "squat", decided_s))
+            lo = max(0, ep.pad - round(REST_PAD_S / float(np.median(np.diff(t)))))
+            if _pelvis_drop_m(t[lo:mid], vert[lo:mid]) >= PAIR_SQUAT_DROP_M:
+                span = _movement_span(t, flex, x.a, nxt.b)
+                events.append(_event(profile, t, flex, span, "squat", decided_s))
             i += 2  # a squat, or down onto a seat and back up: either way done
             continue
-        event = _single(profile, t, flex, vert, x, ep.pad, decided_s)
+        event = _single(profile, t, flex, vert, x, decided_s)
         if event is not None:
             events.append(event)
         i += 1
     return events
+
+
+def _swings_merged(
+    t: FloatArray, flex: FloatArray, incl: FloatArray, excursions: list[_Excursion]
+) -> list[_Excursion]:
+    """Join leans on either side of a swing through upright into one excursion.
+
+    Getting up from a reclined seat swings the trunk from backward to forward; the
+    inclination dips under ``LEAN_EXIT_DEG`` only for the instant it passes upright
+    (about 0.1 s), which would cut the movement into a sliver of backward lean (taken for
+    the getting up) and a forward lean (taken for a lift). Sitting down swings the other
+    way. Leans on the same side stay apart: an upright spell between them is a real pause.
+    """
+    out: list[_Excursion] = []
+    forward: list[bool] = []  # the side of each one's last lean, at its most inclined
+    for x in excursions:
+        fwd = bool(flex[x.a + int(np.argmax(incl[x.a : x.b]))] > 0.0)
+        if out and fwd != forward[-1] and t[x.a] - t[out[-1].b - 1] <= SWING_GAP_S:
+            out[-1], forward[-1] = _Excursion(out[-1].a, x.b), fwd
+        else:
+            out.append(x)
+            forward.append(fwd)
+    return out
+
+
+def _leans_forward(flex: FloatArray, x: _Excursion, *, after_seat: bool) -> bool:
+    """Whether a seat's excursion leans forward after (getting up) or before (sitting
+    down) its most backward sample."""
+    seg = flex[x.a : x.b]
+    back = int(np.argmin(seg))
+    part = seg[back:] if after_seat else seg[: back + 1]
+    return bool(np.max(part) > LEAN_ENTER_DEG)
 
 
 def _brief(t: FloatArray, flex: FloatArray, x: _Excursion) -> bool:
@@ -248,40 +314,70 @@ def _brief(t: FloatArray, flex: FloatArray, x: _Excursion) -> bool:
 
 def _single(
     profile: ClinicalProfile, t: FloatArray, flex: FloatArray, vert: FloatArray,
-    x: _Excursion, pad: int, decided_s: float,
+    x: _Excursion, decided_s: float,
 ) -> Event | None:  # fmt: skip
     seg = flex[x.a : x.b]
     peak = float(np.max(seg))
     duration = float(t[x.b - 1] - t[x.a])
-    if peak < LIFT_MIN_FLEX_DEG or not LIFT_MIN_S <= duration <= LIFT_MAX_S:
+    if peak < SQUAT_MIN_FLEX_DEG or not LIFT_MIN_S <= duration <= LIFT_MAX_S:
         return None
     if _brief(t, flex, x):
         return None  # a lean in passing (reaching, a transition), not down to something
     deep = seg >= np.percentile(seg, 75)
     if float(np.min(seg[deep])) < LIFT_BOTTOM_FLEX_DEG:
         return None
-    lo = max(0, x.a - pad)
-    drop = _pelvis_drop_m(t[lo : x.b], vert[lo : x.b])
+    # Integrate from rest just before the movement's onset to its end: from the lean
+    # threshold the pelvis is already moving (no zero-velocity start), and from further back
+    # the window can reach into a movement just before it (getting up from a chair).
+    span = _movement_span(t, flex, x.a, x.b)
+    lo = max(0, span[0] - round(ONSET_REST_S / float(np.median(np.diff(t)))))
+    drop = _pelvis_drop_m(t[lo : span[1] + 1], vert[lo : span[1] + 1])
     squat = drop >= SQUAT_MIN_DROP_M and peak < SQUAT_MAX_FLEX_DEG
-    return _event(profile, t, flex, x.a, x.b, "squat" if squat else "stoop", decided_s)
+    if peak < LIFT_MIN_FLEX_DEG and not squat:
+        return None  # a shallow lean is a lift only when the pelvis went well down
+    return _event(profile, t, flex, span, "squat" if squat else "stoop", decided_s)
 
 
 def _event(
-    profile: ClinicalProfile,
-    t: FloatArray,
-    flex: FloatArray,
-    a: int,
-    b: int,
-    technique: str,
-    decided_s: float,
-) -> Event:
-    peak = float(np.max(flex[a:b]))
+    profile: ClinicalProfile, t: FloatArray, flex: FloatArray, span: tuple[int, int],
+    technique: str, decided_s: float,
+) -> Event:  # fmt: skip
+    """The lift from the movement's first to its last sample (``span``, inclusive)."""
+    peak = float(np.max(flex[span[0] : span[1] + 1]))
     if not profile.lift_allowed or peak >= profile.flexion_limit_deg:
         severity = Severity.BEYOND
     else:
         severity = Severity.CAUTION
-    start, end = float(t[a]), float(t[b - 1])
+    start, end = float(t[span[0]]), float(t[span[1]])
     return Event("lift", start, end, peak, technique, severity, max(end, decided_s))
+
+
+def _movement_span(t: FloatArray, flex: FloatArray, a: int, b: int) -> tuple[int, int]:
+    """The first and last sample of the movement around excursion ``[a, b)``.
+
+    The lean thresholds are crossed well after the trunk starts to move (a slow, shallow
+    squat passes ``LEAN_ENTER_DEG`` half a second in): walk back from the entry while
+    flexion was still rising faster than ``MOVING_DPS`` (over ``RATE_SPAN_S``), and on from
+    the exit while it still falls that fast, at most ``ONSET_MAX_S`` either way. Flexion,
+    not inclination: the inclination's dip as the trunk passes upright is no stop.
+    """
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    if dt <= 0.0:
+        return a, b - 1
+    k = max(1, round(RATE_SPAN_S / dt))
+    most = max(1, round(ONSET_MAX_S / dt))
+    step = MOVING_DPS * k * dt  # degrees over k samples
+    # Before: sample i still moves when flexion rose more than step over (i - k, i].
+    lo = max(k, a - most)
+    idx = np.arange(lo, a + 1)
+    still = np.flatnonzero(flex[idx] - flex[idx - k] <= step) if len(idx) else idx
+    start = int(idx[still[-1]]) if len(still) else lo
+    # After: sample i still moves when flexion falls more than step over [i, i + k).
+    hi = min(len(t) - 1 - k, b - 1 + most)
+    idx = np.arange(b - 1, hi + 1)
+    still = np.flatnonzero(flex[idx] - flex[idx + k] <= step) if len(idx) else idx
+    end = int(idx[still[0]]) if len(still) else max(b - 1, hi)
+    return min(start, a), max(end, b - 1)
 
 
 def _inclination_deg(flexion_deg: FloatArray, lateral_deg: FloatArray) -> FloatArray:

@@ -238,8 +238,10 @@ class Analyzer(MountingSearch):
             g("lying", lo, hi)[:] = lying
             if self._events is not None:
                 eligible = ~(lying | g("off", lo, hi))
+                # Lying apart from the sensor being off: only lying dates a bend's end.
                 self._notices += self._events.update_fast(
-                    g("t", lo, hi), ang.flexion_deg, ang.lateral_deg, eligible, g("gap", lo, hi)
+                    g("t", lo, hi), ang.flexion_deg, ang.lateral_deg, eligible, g("gap", lo, hi),
+                    lying,
                 )
             lo = hi
         self._fast = lo

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from processing.posture import hysteresis
 from processing.types import GRAVITY_MPS2, FloatArray, ImuSamples, Posture
 from simulator.imu import ImuModel
 from simulator.plan import Plan, build_plan
@@ -24,6 +25,9 @@ from simulator.truth_types import Event
 
 #: Half-width of the central differences, s.
 DIFF_STEP_S = 5e-4
+#: A true bend ends when flexion falls this far under the threshold, degrees (issue 3: with
+#: hysteresis, hovering at the limit is one bend; every shipped profile uses 5°).
+BEND_HYSTERESIS_DEG = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +82,18 @@ class Simulation:
         return self.settings.sample_rate_hz
 
     def chunks(self) -> Iterator[SimChunk]:
-        """Generate the recording in chunks of ``chunk_s`` (bounded memory)."""
+        """Generate the recording in chunks of ``chunk_s`` (bounded memory).
+
+        Truth bends (issue 3 applied to the true angles): flexion past the scenario's
+        ``bend_threshold_deg`` until it falls ``BEND_HYSTERESIS_DEG`` under it, where
+        :meth:`Plan.bend_eligible` (the trunk not resting horizontal, not falling).
+        """
         fs = self.sample_rate_hz
         per_chunk = max(int(self.chunk_s * fs), 1)
         imu = ImuModel(self.settings, self._imu_rng)
         threshold = np.deg2rad(self.plan.scenario.bend_threshold_deg)
+        hyst = np.deg2rad(BEND_HYSTERESIS_DEG)
+        latch = False
         open_bend: list[float] = []  # [start, peak] while a bend runs across chunks
         self._bends.clear()
         self._posture_counts[:] = 0
@@ -95,8 +106,9 @@ class Simulation:
             tl = chunk.timeline
             self._posture_counts += np.bincount(tl.posture, minlength=len(Posture))
             flex = np.deg2rad(tl.flexion_deg)
-            bending = np.nan_to_num(flex, nan=-1.0) > threshold
-            bending &= self.plan.bend_eligible(t)
+            f = np.nan_to_num(flex, nan=-1.0)
+            bending, latch = hysteresis(f > threshold, f < threshold - hyst, latch)
+            bending = bending & self.plan.bend_eligible(t)
             self._track_bends(t, flex, bending, open_bend)
             yield chunk
         if open_bend:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from processing.types import FloatArray
+from processing.types import FloatArray, Posture
 from simulator import exercises, locomotion, movements, postures, wear
 from simulator.body import BodyState, Person, Planner, rest_pose
 from simulator.kinematics import FLEX, HEAD, LAT
@@ -15,6 +15,9 @@ from simulator.rotations import body_to_earth
 from simulator.scenario import Activity, Scenario
 from simulator.segments import DetachedSegment, Int8Array, Segment
 from simulator.truth_types import Event, ExerciseSet, Mounting
+
+#: Trunk inclination from vertical, degrees, at and beyond which it rests horizontal.
+HORIZONTAL_DEG = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +101,39 @@ class Plan:
         return out
 
     def bend_eligible(self, t: FloatArray) -> np.ndarray:
-        """True where flexion beyond the threshold counts as a bend, shape (N,)."""
+        """True where flexion beyond the threshold counts as a bend, shape (N,).
+
+        A bend is trunk flexion past the limit (issue 3), wherever the trunk is not
+        resting horizontal: upright activities, and also getting down to the floor and
+        back up (kneeling, reaching the hands down: the trunk really flexes there).
+        Not bends: lying and resting on hands and knees (truth label ``lying``), moving
+        between two such rests on the floor (the trunk stays horizontal and supported,
+        e.g. hands and knees to prone), falls (scored as falls) and walking.
+        """
         out = np.zeros(t.shape[0], dtype=bool)
         for seg, mask in self._groups(t):
-            out[mask] = seg.bend_eligible
+            if seg.bend_eligible:
+                out[mask] = True
+            elif self._gets_down_or_up(seg):
+                out[mask] = seg.labels(t[mask]) == Posture.OTHER
         return out
+
+    def _gets_down_or_up(self, seg: Segment) -> bool:
+        """A posture transition (labelled ``other``, not a fall) between upright and a rest
+        with the trunk horizontal and face down (hands and knees, prone on the floor); one
+        from horizontal to horizontal stays supported."""
+        if seg.detached or int(seg.labels(np.array([seg.t0_s]))[0]) != Posture.OTHER:
+            return False
+        if any(e.type == "fall" and seg.t0_s <= e.start_s < seg.t1_s for e in self.events):
+            return False
+        ends = seg.pose(np.array([seg.t0_s, seg.t1_s]))
+        rot = body_to_earth(ends[:, FLEX], ends[:, LAT], ends[:, HEAD])
+        horizontal = np.degrees(np.arccos(np.clip(rot[:, 2, 2], -1.0, 1.0))) >= HORIZONTAL_DEG
+        # Face down: the body's forward axis points down. Getting into or out of bed on the
+        # back or side never flexes forward; only the flexion angle's singularity there
+        # (lying on the side, about ±90°) can read past the limit.
+        face_down = rot[:, 2, 0] < -0.5
+        return not bool(horizontal.all()) and bool(np.all(face_down[horizontal]))
 
 
 Handler = Callable[[Planner, Activity, Scenario], None]

@@ -6,7 +6,7 @@ Files written beside the recording (all CSV with a header row, times in s):
   posture (label); angles are empty while the sensor is not worn.
 * ``truth_orientation.csv``: t, qw, qx, qy, qz (true sensor-to-earth quaternion).
 * ``truth_steps.csv``: t (each foot contact).
-* ``truth_events.csv``: type, start, end, peak_deg, technique.
+* ``truth_events.csv``: type, start, end, peak_deg, technique (bends: see :class:`Truth`).
 * ``truth_reps.csv``: exercise, start, end, reps (full reps in the set).
 * ``truth_reps_detail.csv``: exercise, set_index, rep, start, end, range_deg, hold_s, partial.
 * ``truth.json``: seed, sample_rate_hz, scenario, duration_s, bend_threshold_deg,
@@ -70,7 +70,11 @@ class Timeline:
 
 @dataclass(frozen=True, slots=True)
 class Truth:
-    """Everything known about a simulated recording (``timeline`` may be None when streamed)."""
+    """Everything known about a simulated recording (``timeline`` may be None when streamed).
+
+    Its bends are flexion past ``bend_threshold_deg`` (degrees; ending 5° under it) while the
+    trunk is not resting horizontal: see :meth:`simulator.engine.Simulation.chunks`.
+    """
 
     seed: int
     sample_rate_hz: float

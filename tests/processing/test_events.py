@@ -155,6 +155,157 @@ def test_held_condition_boundary_exactly_at_hold() -> None:
     assert [n.phase for n in notices] == [Phase.OPENED, Phase.CLOSED]
 
 
+def _down_rest_up(rest_s: float, lying_after_s: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """Flexion and posture at RATE: standing 2 s, down to 90° in 1.5 s, still ``rest_s``,
+    up in 1.5 s, standing 3 s; lying from ``lying_after_s`` past 55° until under 45°."""
+    ramp = 90 * (1 - np.cos(np.linspace(0, np.pi, 16))) / 2
+    flex = np.r_[np.zeros(20), ramp, np.full(int(rest_s * RATE), 90.0), ramp[::-1], np.zeros(30)]
+    posture = np.full(len(flex), Posture.STANDING, dtype=np.int8)
+    posture[flex > 20] = Posture.OTHER
+    face_down = np.flatnonzero(flex > 55)
+    up = face_down[-1] + 1 - int(np.argmax(flex[face_down][::-1] >= 45))  # first under 45°
+    posture[face_down[0] + int(lying_after_s * RATE) : up] = Posture.LYING
+    return flex, posture
+
+
+def _with_posture(c: EventChunk, posture: np.ndarray) -> EventChunk:
+    return EventChunk(
+        c.t_s, c.flexion_deg, c.lateral_deg, posture, c.yaw_rads, c.acc_norm_mps2, c.up_s,
+        c.gap, c.vert_mps2, c.step_peak,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def no_hold():
+    return load_profile("fusion_weeks_0_6", {"flexion_hold_s": 0.0})
+
+
+def test_getting_down_to_the_floor_ends_the_bend_when_the_trunk_arrives(no_hold) -> None:
+    # Face down, lying is only known after 5 s: until then the trunk is a deep bend. The bend
+    # ended when the trunk came to rest (1.5 s after it started down), not 5 s later.
+    profile = no_hold
+    flex, posture = _down_rest_up(rest_s=20.0)
+    det = EventDetector(profile, RATE)
+    bends = _closed(det.update(_with_posture(_chunk(flex), posture)) + det.finish(), "bend")
+    assert len(bends) == 2  # down, and up from hands and knees
+    down, up = bends
+    t_cross = np.argmax(flex > profile.flexion_limit_deg) / RATE
+    assert down.start_s == pytest.approx(t_cross, abs=0.01)
+    assert down.end_s == pytest.approx(3.5, abs=0.25)  # at rest at 90° from 3.5 s
+    # Up again: the bend began as the trunk started to rise (t = 23.5 s), from 90°, not at
+    # the end of lying (under 45°, 0.7 s later).
+    assert up.start_s == pytest.approx(23.5, abs=0.25) and up.peak_deg == pytest.approx(90)
+    assert up.severity is Severity.FAR_BEYOND
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 3, open: getting down takes the trunk past the limit for ~1.5 s, but the "
+    "sensor cannot tell it rests on the hands (not stooping) until lying after 5 s, so a "
+    "hold under 5 s alerts; the pelvis height would tell (see the deep stoop xfail below)",
+)
+def test_getting_down_to_the_floor_is_shorter_than_a_3_s_hold(profile) -> None:
+    flex, posture = _down_rest_up(rest_s=20.0)
+    notices = EventDetector(profile, RATE).update(_with_posture(_chunk(flex), posture))
+    assert [n for n in notices if n.phase is Phase.OPENED and n.event.type == "bend"] == []
+
+
+@pytest.mark.parametrize("hold_s", [0.0, 3.0])
+def test_getting_down_and_up_is_the_same_however_chunked(hold_s: float) -> None:
+    profile = load_profile("fusion_weeks_0_6", {"flexion_hold_s": hold_s})
+    rng = np.random.default_rng(5)
+    flex, posture = _down_rest_up(rest_s=8.0)
+    flex = np.tile(flex + rng.normal(0, 0.3, len(flex)), 3)
+    posture = np.tile(posture, 3)
+    t = np.arange(len(flex)) / RATE
+    whole = EventDetector(profile, RATE)
+    expected = _closed(whole.update(_with_posture(_chunk(flex), posture)) + whole.finish())
+    for _ in range(5):
+        det, got, i = EventDetector(profile, RATE), [], 0
+        while i < len(flex):
+            k = int(rng.integers(1, 60))
+            c = _with_posture(_chunk(flex[i : i + k], t=t[i : i + k]), posture[i : i + k])
+            got += det.update(c)
+            i += k
+        got += det.finish()
+        assert _closed(got) == expected
+    assert len(expected) == (6 if hold_s == 0 else 3)
+
+
+def test_a_held_deep_stoop_alerts_once(profile) -> None:
+    # Weeding, bent 60° for 10 s: one bend alert (fusion weeks 0–6: held 3 s), though a
+    # lumbar sensor reads a still face-down trunk as lying after 5 s (hands and knees).
+    sim = simulate(
+        from_activities(
+            [
+                {"type": "walking", "duration_s": 30},
+                {"type": "standing", "duration_s": 5},
+                {"type": "bend", "peak_deg": 60, "hold_s": 10, "duration_s": 3},
+                {"type": "standing", "duration_s": 10},
+            ]
+        ),
+        seed=3,
+    )
+    res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+    opened = [n.event for n in res.events if n.phase is Phase.OPENED and n.event.type == "bend"]
+    (truth,) = sim.truth.events_of("bend")
+    assert len(opened) == 1
+    assert opened[0].detected_s - truth.start_s == pytest.approx(3.0, abs=0.3)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 3, open: a face-down trunk still for 5 s reads as lying (hands and knees), "
+    "so a deep stoop held longer than that never reaches a 10 s hold; telling them apart "
+    "needs the pelvis height (kneeling drops it ~0.4 m), which the fast path does not get",
+)
+def test_a_deep_stoop_held_past_a_long_hold_alerts() -> None:
+    profile = load_profile("maintenance")  # hold 10 s
+    sim = simulate(
+        from_activities(
+            [
+                {"type": "walking", "duration_s": 30},
+                {"type": "standing", "duration_s": 5},
+                {"type": "bend", "peak_deg": 60, "hold_s": 15, "duration_s": 3},
+                {"type": "standing", "duration_s": 10},
+            ]
+        ),
+        seed=3,
+    )
+    res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+    assert len([n for n in res.events if n.phase is Phase.OPENED and n.event.type == "bend"]) == 1
+
+
+def test_floor_exercises_give_only_the_bends_of_getting_down_and_up() -> None:
+    # The benchmark's rule (30°, no hold): getting down onto the hands and back up are
+    # bends; the exercises on the floor (hands and knees, prone) are not.
+    profile = load_profile(
+        "maintenance", {"flexion_limit_deg": 30, "flexion_caution_deg": 20, "flexion_hold_s": 0.0}
+    )
+    sim = simulate(
+        from_activities(
+            [
+                {"type": "walking", "duration_s": 60},  # time to find the mounting
+                {"type": "standing", "duration_s": 5},
+                {"type": "exercise", "exercise": "cat_camel", "reps": 4},
+                {"type": "exercise", "exercise": "bird_dog", "reps": 4},
+                {"type": "exercise", "exercise": "prone_press_up", "reps": 4},
+                {"type": "standing", "duration_s": 10},
+            ]
+        ),
+        seed=4,
+    )
+    res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
+    truth = sim.truth.events_of("bend")
+    assert len(truth) == 2
+    pairs, extra = _match(truth, _closed(res.events, "bend"))
+    assert extra == 0
+    for e, d in pairs:
+        assert d is not None
+        assert abs(d.start_s - e.start_s) < 0.5 and abs(d.end_s - e.end_s) < 0.5
+        assert d.peak_deg == pytest.approx(e.peak_deg, abs=5)  # not the cat's 106° after it
+
+
 def test_prolonged_sitting_opens_at_the_limit() -> None:
     profile = load_profile("fusion_weeks_0_6", {"sitting_max_min": 2.0})
     sim = simulate(
@@ -205,7 +356,8 @@ def test_simulated_falls_are_found_in_any_mounting(direction: str) -> None:
 
 
 def test_falls_and_bends_on_simulated_days() -> None:
-    # The simulator marks a bend wherever flexion passes 30°: score against the same rule.
+    # The simulator marks a bend wherever flexion passes 30° (ending 5° under it) unless the
+    # trunk rests horizontal: score against the same rule.
     profile = load_profile(
         "maintenance", {"flexion_limit_deg": 30, "flexion_caution_deg": 20, "flexion_hold_s": 0.0}
     )
@@ -225,9 +377,8 @@ def test_falls_and_bends_on_simulated_days() -> None:
         fp += extra
     assert falls == 0  # ordinary days: bends, lifts, twists, lying down — no fall
     assert tp / (tp + fn) >= 0.95
-    # Known extra bends: getting face down onto the floor and sit-to-stand exercise leans,
-    # which the simulator's truth leaves out (see the closing note of issue 3).
-    assert tp / (tp + fp) >= 0.75
+    # Getting down to the floor and up are bends in the truth too (issue 3); 0 extra of 73.
+    assert tp / (tp + fp) >= 0.95
 
 
 def test_lift_like_movements_are_found_with_their_technique() -> None:

@@ -7,8 +7,9 @@ import pytest
 from sim_factories import make
 
 from processing.types import GRAVITY_MPS2, Posture
-from simulator import SimResult
+from simulator import SimResult, simulate
 from simulator.rotations import quat_to_matrix
+from simulator.scenarios import random_day
 
 
 def _events(res: SimResult, kind: str) -> list:
@@ -96,3 +97,59 @@ def test_nominal_mounting_points_sensor_x_up_when_standing() -> None:
     res = make([{"type": "standing", "duration_s": 5}], mounting={"mode": "nominal"})
     acc = res.samples.acc_mps2.mean(axis=0)
     assert acc[0] == pytest.approx(GRAVITY_MPS2, abs=0.1)
+
+
+@pytest.fixture(scope="module")
+def floor_and_bed() -> SimResult:
+    """Down to hands and knees, prone, back up; then into bed and out of it."""
+    return make(
+        [
+            {"type": "standing", "duration_s": 5},
+            {"type": "exercise", "exercise": "bird_dog", "reps": 2},
+            {"type": "exercise", "exercise": "prone_press_up", "reps": 2},
+            {"type": "standing", "duration_s": 5},
+            {"type": "lying", "duration_s": 10, "position": "supine", "surface": "bed"},
+            {"type": "standing", "duration_s": 5},
+        ]
+    )
+
+
+def test_getting_down_to_the_floor_and_up_are_bends_but_the_floor_is_not(
+    floor_and_bed: SimResult,
+) -> None:
+    # Issue 3: a bend is flexion past the limit; the trunk really flexes getting down onto
+    # the hands and up again, but resting horizontal (hands and knees, prone, moving
+    # between them) is not bending, nor is rolling on the back in and out of bed.
+    tl = floor_and_bed.truth.timeline
+    assert tl is not None
+    bends = _events(floor_and_bed, "bend")
+    down_t = tl.t_s[np.argmax(tl.posture == Posture.LYING)]  # on hands and knees
+    stand_t = tl.t_s[np.argmax((tl.t_s > down_t) & (tl.posture == Posture.STANDING))]
+
+    def flex(t: float) -> float:
+        return float(np.interp(t, tl.t_s, tl.flexion_deg))
+
+    down = [e for e in bends if e.end_s <= down_t + 0.1]
+    assert len(down) == 1
+    assert flex(down[0].start_s) == pytest.approx(30, abs=1)
+    assert flex(down[0].end_s) == pytest.approx(90, abs=1)  # until the hands are down
+    getting_up = [e for e in bends if down_t < e.start_s < stand_t]
+    assert len(getting_up) == 1  # from hands and knees, not prone: that was on the floor
+    up = getting_up[0]
+    assert flex(up.start_s) == pytest.approx(90, abs=1) and up.peak_deg == pytest.approx(90, abs=1)
+    assert flex(up.end_s) == pytest.approx(25, abs=1)  # hysteresis: the bend ends 5° under
+    for e in bends:  # never while lying or on hands and knees
+        inside = (tl.t_s > e.start_s) & (tl.t_s < e.end_s)
+        assert not np.any(tl.posture[inside] == Posture.LYING)
+
+
+def test_a_true_bend_never_has_the_trunk_horizontal_but_not_face_down() -> None:
+    # Getting out of bed rolls the trunk onto its side, where the flexion angle is singular
+    # and can read past 90°: that is not bending forward (seed 21 has such a moment).
+    sim = simulate(random_day(21, hours=0.5, mounting_mode="random"), seed=21)
+    bends = _events(sim, "bend")
+    assert len(bends) > 5
+    for e in bends:
+        _, _, r_be, _ = sim.plan.sensor_pose(np.linspace(e.start_s, e.end_s, 50))
+        horizontal = r_be[:, 2, 2] < np.cos(np.radians(60))
+        assert not np.any(horizontal & (r_be[:, 2, 0] > -0.5)), e  # body x: forward
