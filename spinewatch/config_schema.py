@@ -247,13 +247,20 @@ def _class_doc(cls: type) -> str:
     return (cls.__doc__ or "").strip().split("\n")[0]
 
 
-def _example_lines(cls: type) -> list[str]:
-    """Commented-out keys of one table of ``cls``, for an empty array of tables."""
+def _example_lines(cls: type, key: str) -> list[str]:
+    """Commented-out keys of one table of ``cls`` at ``key``, for an empty array of tables
+    (a sub-table field as its own commented-out table, with its defaults)."""
     lines: list[str] = []
+    tables: list[str] = []
     hints = type_hints(cls)
     for name, spec in init_fields(cls).items():
-        lines.extend(_comment(field_doc(spec, hints[name])))
         inner = strip_optional(hints[name])
+        if is_dataclass_type(inner) and spec.default_factory is not dataclasses.MISSING:
+            sub = join_key(key, toml_key(name))
+            tables += [*_comment(field_doc(spec, hints[name]) or _class_doc(inner)), f"[{sub}]",
+                       *dump_lines(spec.default_factory(), sub)]
+            continue
+        lines.extend(_comment(field_doc(spec, hints[name])))
         if spec.default is not dataclasses.MISSING and spec.default is not None:
             example = format_value(spec.default)
         elif get_origin(inner) is Literal:
@@ -261,7 +268,8 @@ def _example_lines(cls: type) -> list[str]:
         else:
             example = ""
         lines.append(f"{name} = {example}".rstrip())
-    return ["# " + line if not line.startswith("#") else "#" + line for line in lines]
+    return ["# " + line if not line.startswith("#") else "#" + line
+            for line in lines + tables if line]
 
 
 def dump_lines(obj: Any, key: str) -> list[str]:
@@ -286,7 +294,7 @@ def dump_lines(obj: Any, key: str) -> list[str]:
             for item in value:
                 tables += [f"[[{sub}]]", *dump_lines(item, sub)]
             if not value:
-                tables += [f"# [[{sub}]]", *_example_lines(item_cls)]
+                tables += [f"# [[{sub}]]", *_example_lines(item_cls, sub)]
         elif get_origin(inner) in (dict, Mapping) and value is not None:
             item_type = get_args(inner)[1]
             tables += ["", *_comment(doc)]
