@@ -9,7 +9,7 @@ from processing.event_types import Event, Phase, Severity
 from processing.events import EventChunk, EventDetector, HeldCondition
 from processing.pipeline import PipelineSettings, analyze_samples
 from processing.types import Posture
-from simulator import simulate
+from simulator import SimResult, simulate
 from simulator.scenarios import from_activities, random_day
 from simulator.truth_types import Event as TruthEvent
 from spinewatch.profiles import load_profile
@@ -232,20 +232,25 @@ def test_getting_down_and_up_is_the_same_however_chunked(hold_s: float) -> None:
     assert len(expected) == (6 if hold_s == 0 else 3)
 
 
-def test_a_held_deep_stoop_alerts_once(profile) -> None:
-    # Weeding, bent 60° for 10 s: one bend alert (fusion weeks 0–6: held 3 s), though a
-    # lumbar sensor reads a still face-down trunk as lying after 5 s (hands and knees).
-    sim = simulate(
+def _held_stoop(hold_s: float) -> SimResult:
+    """Walking, standing, then a 60° stoop held ``hold_s`` seconds (a simulated recording)."""
+    return simulate(
         from_activities(
             [
                 {"type": "walking", "duration_s": 30},
                 {"type": "standing", "duration_s": 5},
-                {"type": "bend", "peak_deg": 60, "hold_s": 10, "duration_s": 3},
+                {"type": "bend", "peak_deg": 60, "hold_s": hold_s, "duration_s": 3},
                 {"type": "standing", "duration_s": 10},
             ]
         ),
         seed=3,
     )
+
+
+def test_a_held_deep_stoop_alerts_once(profile) -> None:
+    # Weeding, bent 60° for 10 s: one bend alert (fusion weeks 0–6: held 3 s), though a
+    # lumbar sensor reads a still face-down trunk as lying after 5 s (hands and knees).
+    sim = _held_stoop(hold_s=10)
     res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
     opened = [n.event for n in res.events if n.phase is Phase.OPENED and n.event.type == "bend"]
     (truth,) = sim.truth.events_of("bend")
@@ -261,17 +266,7 @@ def test_a_held_deep_stoop_alerts_once(profile) -> None:
 )
 def test_a_deep_stoop_held_past_a_long_hold_alerts() -> None:
     profile = load_profile("maintenance")  # hold 10 s
-    sim = simulate(
-        from_activities(
-            [
-                {"type": "walking", "duration_s": 30},
-                {"type": "standing", "duration_s": 5},
-                {"type": "bend", "peak_deg": 60, "hold_s": 15, "duration_s": 3},
-                {"type": "standing", "duration_s": 10},
-            ]
-        ),
-        seed=3,
-    )
+    sim = _held_stoop(hold_s=15)
     res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
     assert len([n for n in res.events if n.phase is Phase.OPENED and n.event.type == "bend"]) == 1
 
