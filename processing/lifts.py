@@ -54,7 +54,8 @@ EPISODE_QUIET_S: Final = 8.0
 EPISODE_MAX_S: Final = 60.0
 # A lift flexes the trunk at least this much and lasts at least LIFT_MIN_S.
 LIFT_MIN_FLEX_DEG: Final = 15.0
-# A squat keeps the trunk upright: it needs only this much flexion (with the pelvis drop).
+# A squat keeps the trunk upright: with the pelvis down SQUAT_MIN_DROP_M, this much flexion
+# is enough (a lean this shallow without the drop is reaching, not going down to something).
 SQUAT_MIN_FLEX_DEG: Final = 10.0
 LIFT_MIN_S: Final = 1.0
 LIFT_MAX_S: Final = 20.0
@@ -220,6 +221,7 @@ def judge_episode(
     """The lift-like movements of one finished episode (see the module doc), known at
     ``decided_s`` (s); ``after`` is the settled posture once it ended."""
     t, flex, incl, vert = (ep.array(k) for k in ("t", "flex", "incl", "vert"))
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0  # sample period, s
     tilted, _ = hysteresis(incl > LEAN_ENTER_DEG, incl < LEAN_EXIT_DEG, False)
     tilted[: ep.pad] = False
     edges = np.flatnonzero(np.diff(np.concatenate([[0], tilted.astype(np.int8), [0]])))
@@ -254,15 +256,15 @@ def judge_episode(
         x = excursions[i]
         nxt = excursions[i + 1] if i + 1 < len(excursions) else None
         paired = nxt is not None and t[nxt.a] - t[x.b - 1] <= EPISODE_QUIET_S
-        if nxt is not None and paired and _brief(t, flex, x) and _brief(t, flex, nxt):
+        if nxt is not None and paired and _brief(dt, flex, x) and _brief(dt, flex, nxt):
             mid = (x.b + nxt.a) // 2
-            lo = max(0, ep.pad - round(REST_PAD_S / float(np.median(np.diff(t)))))
+            lo = max(0, ep.pad - round(REST_PAD_S / dt))
             if _pelvis_drop_m(t[lo:mid], vert[lo:mid]) >= PAIR_SQUAT_DROP_M:
-                span = _movement_span(t, flex, x.a, nxt.b)
+                span = _movement_span(dt, flex, x.a, nxt.b)
                 events.append(_event(profile, t, flex, span, "squat", decided_s))
             i += 2  # a squat, or down onto a seat and back up: either way done
             continue
-        event = _single(profile, t, flex, vert, x, decided_s)
+        event = _single(profile, t, dt, flex, vert, x, decided_s)
         if event is not None:
             events.append(event)
         i += 1
@@ -301,19 +303,19 @@ def _leans_forward(flex: FloatArray, x: _Excursion, *, after_seat: bool) -> bool
     return bool(np.max(part) > LEAN_ENTER_DEG)
 
 
-def _brief(t: FloatArray, flex: FloatArray, x: _Excursion) -> bool:
-    """A short, shallow forward lean (half-peak width under ``BRIEF_LEAN_S``)."""
+def _brief(dt: float, flex: FloatArray, x: _Excursion) -> bool:
+    """A short, shallow forward lean (half-peak width under ``BRIEF_LEAN_S``); ``dt``: the
+    sample period, s."""
     seg = flex[x.a : x.b]
     peak = float(np.max(seg))
     if peak >= DEEP_LEAN_DEG:
         return False
     above = seg >= 0.5 * peak
-    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     return bool(np.count_nonzero(above) * dt < BRIEF_LEAN_S)
 
 
 def _single(
-    profile: ClinicalProfile, t: FloatArray, flex: FloatArray, vert: FloatArray,
+    profile: ClinicalProfile, t: FloatArray, dt: float, flex: FloatArray, vert: FloatArray,
     x: _Excursion, decided_s: float,
 ) -> Event | None:  # fmt: skip
     seg = flex[x.a : x.b]
@@ -321,7 +323,7 @@ def _single(
     duration = float(t[x.b - 1] - t[x.a])
     if peak < SQUAT_MIN_FLEX_DEG or not LIFT_MIN_S <= duration <= LIFT_MAX_S:
         return None
-    if _brief(t, flex, x):
+    if _brief(dt, flex, x):
         return None  # a lean in passing (reaching, a transition), not down to something
     deep = seg >= np.percentile(seg, 75)
     if float(np.min(seg[deep])) < LIFT_BOTTOM_FLEX_DEG:
@@ -329,8 +331,8 @@ def _single(
     # Integrate from rest just before the movement's onset to its end: from the lean
     # threshold the pelvis is already moving (no zero-velocity start), and from further back
     # the window can reach into a movement just before it (getting up from a chair).
-    span = _movement_span(t, flex, x.a, x.b)
-    lo = max(0, span[0] - round(ONSET_REST_S / float(np.median(np.diff(t)))))
+    span = _movement_span(dt, flex, x.a, x.b)
+    lo = max(0, span[0] - round(ONSET_REST_S / dt))
     drop = _pelvis_drop_m(t[lo : span[1] + 1], vert[lo : span[1] + 1])
     squat = drop >= SQUAT_MIN_DROP_M and peak < SQUAT_MAX_FLEX_DEG
     if peak < LIFT_MIN_FLEX_DEG and not squat:
@@ -352,8 +354,9 @@ def _event(
     return Event("lift", start, end, peak, technique, severity, max(end, decided_s))
 
 
-def _movement_span(t: FloatArray, flex: FloatArray, a: int, b: int) -> tuple[int, int]:
-    """The first and last sample of the movement around excursion ``[a, b)``.
+def _movement_span(dt: float, flex: FloatArray, a: int, b: int) -> tuple[int, int]:
+    """The first and last sample of the movement around excursion ``[a, b)`` of ``flex``
+    (degrees, sampled every ``dt`` s).
 
     The lean thresholds are crossed well after the trunk starts to move (a slow, shallow
     squat passes ``LEAN_ENTER_DEG`` half a second in): walk back from the entry while
@@ -361,7 +364,6 @@ def _movement_span(t: FloatArray, flex: FloatArray, a: int, b: int) -> tuple[int
     the exit while it still falls that fast, at most ``ONSET_MAX_S`` either way. Flexion,
     not inclination: the inclination's dip as the trunk passes upright is no stop.
     """
-    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
     if dt <= 0.0:
         return a, b - 1
     k = max(1, round(RATE_SPAN_S / dt))
@@ -373,7 +375,7 @@ def _movement_span(t: FloatArray, flex: FloatArray, a: int, b: int) -> tuple[int
     still = np.flatnonzero(flex[idx] - flex[idx - k] <= step) if len(idx) else idx
     start = int(idx[still[-1]]) if len(still) else lo
     # After: sample i still moves when flexion falls more than step over [i, i + k).
-    hi = min(len(t) - 1 - k, b - 1 + most)
+    hi = min(len(flex) - 1 - k, b - 1 + most)
     idx = np.arange(b - 1, hi + 1)
     still = np.flatnonzero(flex[idx] - flex[idx + k] <= step) if len(idx) else idx
     end = int(idx[still[0]]) if len(still) else max(b - 1, hi)

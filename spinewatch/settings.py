@@ -271,12 +271,12 @@ class Settings:
         # Two gateways on one patient id would share (and overwrite) its recordings and
         # results; two on one sensor would fight over the connection.
         ids = [self.patient.id, *(r.patient.id for r in self.gateway.room)]
+        devices = [self.gateway.device, *(r.device for r in self.gateway.room)]
         for k, room in enumerate(self.gateway.room):
             if ids.count(room.patient.id) > 1:
                 raise ConfigError("patient id served twice by this gateway",
                                   where=f"gateway.room[{k}].patient.id", value=room.patient.id,
                                   advice="give each patient in the room a different id")
-            devices = [self.gateway.device, *(r.device for r in self.gateway.room)]
             if room.device is not None and devices.count(room.device) > 1:
                 raise ConfigError("sensor given to two patients",
                                   where=f"gateway.room[{k}].device", value=room.device,

@@ -112,12 +112,19 @@ def _rows(path: Path, required: bool = True) -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(fh))
 
 
-def read_output(folder: Path) -> AnalysisOutput:
-    """Read the analysis folder written by :func:`spinewatch.analysis.analyze_recording`."""
+def read_summary(folder: Path) -> dict[str, Any]:
+    """An analysis folder's ``summary.json``."""
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary: dict[str, Any] = json.loads(
+            (folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StorageError(f"cannot read summary.json: {exc}", where=str(folder)) from exc
+    return summary
+
+
+def read_output(folder: Path) -> AnalysisOutput:
+    """Read the analysis folder written by :func:`spinewatch.analysis.analyze_recording`."""
+    summary = read_summary(folder)
     return AnalysisOutput(
         timeline=_rows(folder / "timeline.csv"),
         steps_t_s=tuple(float(r["t"]) for r in _rows(folder / "steps.csv")),
@@ -129,12 +136,9 @@ def read_output(folder: Path) -> AnalysisOutput:
     )
 
 
-def read_totals(folder: Path) -> AnalysisOutput:
-    """What :func:`summary_point` needs of an analysis folder (no timeline, steps or reps)."""
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot read summary.json: {exc}", where=str(folder)) from exc
+def read_totals(folder: Path, summary: dict[str, Any]) -> AnalysisOutput:
+    """What :func:`summary_point` needs of an analysis folder whose ``summary`` was read
+    (no timeline, steps or reps)."""
     return AnalysisOutput(timeline=(), steps_t_s=(), events=_rows(folder / "events.csv"),
                           alerts=_rows(folder / "alerts.csv"),
                           sets=_rows(folder / "reps.csv", required=False), reps=(),

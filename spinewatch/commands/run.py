@@ -94,11 +94,6 @@ def room_gateways(settings: Settings, virtual: VirtualSpec | None,
     return gateways
 
 
-async def serve(gateway: Gateway) -> GatewayStats:
-    """Run ``gateway`` until SIGTERM/SIGINT (or a virtual run's end)."""
-    return (await serve_room([gateway]))[0]
-
-
 async def serve_room(gateways: list[Gateway]) -> list[GatewayStats]:
     """Run the gateways of one process (one per patient) until SIGTERM/SIGINT.
 

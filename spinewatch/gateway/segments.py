@@ -18,7 +18,13 @@ from typing import Final
 
 from spinewatch.errors import SpinewatchError
 from spinewatch.storage.lineprotocol import Point
-from spinewatch.storage_feed import FeedContext, read_totals, summary_point
+from spinewatch.storage_feed import (
+    FeedContext,
+    local_midnight_ns,
+    read_summary,
+    read_totals,
+    summary_point,
+)
 
 log = logging.getLogger("spinewatch.gateway")
 
@@ -71,14 +77,16 @@ def day_total(point: Point, segment: Path, ctx: FeedContext) -> Point:
         if other == segment or not (folder / "summary.json").is_file():
             continue
         try:
-            out = read_totals(folder)
-            start = float(out.summary["start_s"])
-            theirs = summary_point(out, dataclasses.replace(
-                ctx, start_utc=dt.datetime.fromtimestamp(start, dt.UTC)))
+            summary = read_summary(folder)
+            day = dataclasses.replace(
+                ctx, start_utc=dt.datetime.fromtimestamp(float(summary["start_s"]), dt.UTC))
+            if local_midnight_ns(day) != point.time_ns:
+                continue  # another day: its events and alerts need not be read
+            theirs = summary_point(read_totals(folder, summary), day)
         except (KeyError, TypeError, ValueError, SpinewatchError) as exc:
             log.warning("day total: segment %s left out: %s", other, exc)
             continue
-        if theirs.time_ns == point.time_ns and theirs.tags == point.tags:
+        if theirs.tags == point.tags:
             for key, value in theirs.fields.items():
                 mine = fields.get(key, 0)
                 if isinstance(value, int | float) and isinstance(mine, int | float):

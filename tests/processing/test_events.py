@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from processing.event_types import Event, Phase, Severity
-from processing.events import EventChunk, EventDetector, HeldCondition
+from processing.events import EventChunk, EventDetector
+from processing.held import HeldCondition
 from processing.pipeline import PipelineSettings, analyze_samples
 from processing.types import Posture
 from simulator import SimResult, simulate

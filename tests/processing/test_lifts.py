@@ -104,6 +104,15 @@ def test_a_squat_with_the_trunk_flexed_is_a_squat() -> None:
     assert [x[0] for x in _lifts(day)] == ["squat"]
 
 
+def test_an_upright_squat_needs_the_pelvis_drop_and_a_shallow_lean_alone_is_no_lift() -> None:
+    # Trunk flexed only 12°: a lift-like movement when the pelvis went 40 cm down (a squat
+    # with an upright back), nothing when it stayed up (leaning a little, held).
+    squat = Day().hold(3).move(1.5, 12, -0.4).hold(1.5).move(1.5, 0, 0).hold(10)
+    lean = Day().hold(3).move(1.5, 12, 0.0).hold(1.5).move(1.5, 0, 0).hold(10)
+    assert [x[0] for x in _lifts(squat)] == ["squat"]
+    assert _lifts(lean) == []
+
+
 def test_two_brief_leans_around_a_lowered_spell_are_one_squat() -> None:
     # Down with a lean, upright at the bottom, up with a lean (SisFall D15).
     day = Day().hold(3).lean(1.2, 22, -0.45).hold(3).lean(1.2, 28, 0.0).hold(10)

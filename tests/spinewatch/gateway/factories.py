@@ -9,9 +9,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from spinewatch.analysis import CHUNK_ROWS, analyze_recording
 from spinewatch.gateway.runner import Gateway
 from spinewatch.gateway.virtual import VirtualSpec
+from spinewatch.recordings import RecordingOptions
 from spinewatch.settings import AlertsSettings, PathsSettings, Settings
+from spinewatch.storage.lineprotocol import Point
 
 logging.getLogger("bumble").setLevel(logging.ERROR)
 
@@ -40,3 +43,21 @@ def true_gaps(delivered: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(first missing index, number missing) between consecutive delivered packets."""
     return [(f0 + n0, f1 - f0 - n0) for (f0, n0), (f1, _) in itertools.pairwise(delivered)
             if f1 != f0 + n0]
+
+
+def point_key(p: Point) -> tuple[object, ...]:
+    """A point as a hashable value (measurement, tags, time, fields), to count and compare."""
+    return (p.measurement, tuple(sorted(p.tags.items())), p.time_ns,
+            tuple(sorted(p.fields.items())))
+
+
+def analyze_offline(gateway: Gateway, out: Path) -> Path:
+    """``spinewatch analyze`` on a finished gateway's recording, with its live options at
+    the nominal rate: what the live results must equal. Returns ``out``."""
+    if gateway.session is None:
+        raise ValueError("the gateway has not run")
+    options = dataclasses.replace(
+        gateway.session.options,
+        recording=RecordingOptions(rate_hz=float(gateway.rate_hz), chunk_rows=CHUNK_ROWS))
+    analyze_recording(gateway.recording, out, options)
+    return out

@@ -9,7 +9,6 @@ recording, every gap must be reported where the drops were, and the live results
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -19,13 +18,16 @@ import pytest
 
 from processing.alert_policy import AlertLevel
 from spinewatch.alerts import HAPTIC_PATTERNS_MS
-from spinewatch.analysis import CHUNK_ROWS, analyze_recording
 from spinewatch.gateway.runner import Gateway
-from spinewatch.recordings import RecordingOptions, read_recording
-from spinewatch.storage.lineprotocol import Point
+from spinewatch.recordings import read_recording
 from spinewatch.storage.store import LocalStore
 from spinewatch.storage_feed import points_from_output, read_output
-from tests.spinewatch.gateway.factories import run_virtual_gateway, true_gaps
+from tests.spinewatch.gateway.factories import (
+    analyze_offline,
+    point_key,
+    run_virtual_gateway,
+    true_gaps,
+)
 
 DURATION_S = 300.0
 SPEED = 30.0
@@ -38,17 +40,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Gateway, Path]:
     data = tmp_path_factory.mktemp("gateway")
     gateway = run_virtual_gateway(data, duration_s=DURATION_S, speed=SPEED,
                                   drop_every_s=DROP_EVERY_S)
-    offline = data / "offline"
-    options = dataclasses.replace(
-        gateway.session.options if gateway.session else None,  # type: ignore[type-var]
-        recording=RecordingOptions(rate_hz=100.0, chunk_rows=CHUNK_ROWS))
-    analyze_recording(gateway.recording, offline, options)
-    return gateway, offline
+    return gateway, analyze_offline(gateway, data / "offline")
 
-
-def _key(p: Point) -> tuple[object, ...]:
-    return (p.measurement, tuple(sorted(p.tags.items())), p.time_ns,
-            tuple(sorted(p.fields.items())))
 
 
 def test_every_delivered_sample_is_recorded(run: tuple[Gateway, Path]) -> None:
@@ -99,11 +92,11 @@ def test_live_folder_equals_analyze_on_the_recording(run: tuple[Gateway, Path]) 
 def test_store_holds_the_results_of_every_sample(run: tuple[Gateway, Path]) -> None:
     gateway, offline = run
     assert gateway.session is not None
-    expected = Counter(_key(p) for p in points_from_output(read_output(offline),
+    expected = Counter(point_key(p) for p in points_from_output(read_output(offline),
                                                            gateway.session.ctx)
                        if p.measurement in COMPARED)
     with LocalStore(gateway.settings.storage.store_file(gateway.data_dir)) as store:
-        stored = Counter(_key(p) for m in COMPARED for p in store.query(m))
+        stored = Counter(point_key(p) for m in COMPARED for p in store.query(m))
         status = store.query("device_status")
     assert stored == expected
     assert {m for m, *_ in expected} >= {"trunk_angles", "posture", "steps"}

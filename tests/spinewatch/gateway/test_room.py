@@ -10,7 +10,6 @@ other's id), each has a health file, and the shared console and log tell them ap
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import json
 import logging
@@ -19,17 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from spinewatch.analysis import CHUNK_ROWS, analyze_recording
 from spinewatch.commands.run import room_gateways, serve_room
 from spinewatch.config import load_settings
 from spinewatch.errors import ConfigError
 from spinewatch.gateway.logs import JsonLines
 from spinewatch.gateway.runner import Gateway
 from spinewatch.gateway.virtual import VirtualSpec
-from spinewatch.recordings import RecordingOptions, read_recording
-from spinewatch.storage.lineprotocol import Point
+from spinewatch.recordings import read_recording
 from spinewatch.storage.store import LocalStore
 from spinewatch.storage_feed import points_from_output, read_output
+from tests.spinewatch.gateway.factories import analyze_offline, point_key
 
 DURATION_S = 150.0
 SPEED = 30.0
@@ -81,10 +79,6 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Gateway], str, 
     return gateways, terminal.getvalue(), logs.getvalue()
 
 
-def _key(p: Point) -> tuple[object, ...]:
-    return (p.measurement, tuple(sorted(p.tags.items())), p.time_ns,
-            tuple(sorted(p.fields.items())))
-
 
 def test_each_patient_gets_their_own_sensor_and_recording(
         room: tuple[list[Gateway], str, str]) -> None:
@@ -118,13 +112,10 @@ def test_each_patients_results_are_stored_under_their_id_only(
     assert {p.tags["patient"] for p in stored} == {"p-001", "p-002"}
     for g in gateways:
         assert g.session is not None
-        out = tmp_path / g.settings.patient.id
-        options = dataclasses.replace(
-            g.session.options, recording=RecordingOptions(rate_hz=100.0, chunk_rows=CHUNK_ROWS))
-        analyze_recording(g.recording, out, options)
-        expected = Counter(_key(p) for p in points_from_output(read_output(out), g.session.ctx)
-                           if p.measurement in COMPARED)
-        mine = Counter(_key(p) for p in stored if p.tags["patient"] == g.settings.patient.id)
+        out = analyze_offline(g, tmp_path / g.settings.patient.id)
+        points = points_from_output(read_output(out), g.session.ctx)
+        expected = Counter(point_key(p) for p in points if p.measurement in COMPARED)
+        mine = Counter(point_key(p) for p in stored if p.tags["patient"] == g.settings.patient.id)
         assert mine == expected
         assert {m for m, *_ in expected} >= {"trunk_angles", "posture"}
 
@@ -132,8 +123,11 @@ def test_each_patients_results_are_stored_under_their_id_only(
 def test_one_uploader_health_files_and_who_said_what(
         room: tuple[list[Gateway], str, str]) -> None:
     gateways, terminal, logs = room
-    # One store, so one uploader (two would race over the same outbox).
+    # One store, so one uploader (two would race over the same outbox): only the first
+    # gateway started one, though every patient's settings name the server.
+    assert all(g.settings.storage.url is not None for g in gateways)
     assert [g.upload for g in gateways] == [True, False]
+    assert [g._uploader_thread is not None for g in gateways] == [True, False]
     paths = [g.health_path for g in gateways]
     assert [p.name for p in paths] == ["gateway-health.json", "gateway-health.p-002.json"]
     for g, path in zip(gateways, paths, strict=True):
