@@ -6,8 +6,9 @@ these are *lift-like movements*; whether something was lifted, and how heavy,
 is the patient's own report.
 
 The detector follows *episodes*: from the first lean out of upright (the
-trunk's inclination past ``LEAN_ENTER_DEG``) until the trunk has stayed
-upright for ``EPISODE_QUIET_S``. An episode is judged when it ends, from its
+trunk's inclination past ``LEAN_ENTER_DEG``, both from the day's reference and
+from the patient's standing of the moment, :mod:`processing.stance`) until the
+trunk has stayed upright for ``EPISODE_QUIET_S``. An episode is judged when it ends, from its
 leans ("excursions"):
 
 * it must start and end standing or walking (settled posture, transitions
@@ -44,6 +45,7 @@ import numpy as np
 from processing.event_types import Event, EventNotice, Phase, Severity
 from processing.posture import hysteresis
 from processing.profile import ClinicalProfile
+from processing.stance import StandingBaseline, inclination_deg
 from processing.types import BoolArray, FloatArray, Posture
 
 # A lean out of upright: inclination past ENTER, back under EXIT (degrees).
@@ -89,7 +91,8 @@ REST_PAD_S: Final = 0.5
 _UPRIGHT: Final = (int(Posture.STANDING), int(Posture.WALKING))
 _STOPS: Final = (int(Posture.WALKING), int(Posture.SITTING), int(Posture.LYING),
                  int(Posture.NOT_WORN))  # fmt: skip
-_COLUMNS: Final = ("t", "flex", "incl", "vert", "post")
+_SEATED: Final = (int(Posture.SITTING), int(Posture.LYING), int(Posture.NOT_WORN))
+_COLUMNS: Final = ("t", "flex", "incl", "lean", "vert", "post")
 
 
 @dataclass(slots=True)
@@ -126,6 +129,7 @@ class LiftDetector:
         self._last_tilt_s = -math.inf
         self._settled = -1  # not known yet: no lift can start before a posture is seen
         self._pre: dict[str, np.ndarray] = {k: np.empty(0) for k in _COLUMNS}
+        self._stance = StandingBaseline(rate_hz)
 
     def update(
         self,
@@ -141,12 +145,18 @@ class LiftDetector:
         n = len(t)
         if n == 0:
             return []
-        incl = _inclination_deg(flexion_deg, lateral_deg)
+        incl = inclination_deg(flexion_deg, lateral_deg)
+        # A lean is a lean both from the day's upright reference and from the patient's quiet
+        # standing of the moment, which can read a few degrees off it: measured from the
+        # reference alone, such standing would never end an episode (or would seem to lean).
+        quiet = (posture == Posture.STANDING) & (incl < LEAN_ENTER_DEG) & ~gap
+        seated = np.isin(posture, _SEATED) | gap
+        lean = self._stance.lean_deg(flexion_deg, lateral_deg, quiet, seated)
         # Walking, sitting, lying and off the body end an episode; no lean starts one there.
         stop = np.isin(posture, _STOPS)
-        tilted, self._on = hysteresis(incl > LEAN_ENTER_DEG, incl < LEAN_EXIT_DEG, self._on)
+        tilted, self._on = hysteresis(lean > LEAN_ENTER_DEG, lean < LEAN_EXIT_DEG, self._on)
         tilted &= ~stop
-        cols = {"t": t, "flex": flexion_deg, "incl": incl, "vert": vert_mps2,
+        cols = {"t": t, "flex": flexion_deg, "incl": incl, "lean": lean, "vert": vert_mps2,
                 "post": posture.astype(np.float64)}  # fmt: skip
         settled = self._settled_before(posture)
         change = (np.diff(tilted.astype(np.int8)) != 0) | (np.diff(stop.astype(np.int8)) != 0)
@@ -220,9 +230,9 @@ def judge_episode(
 ) -> list[Event]:
     """The lift-like movements of one finished episode (see the module doc), known at
     ``decided_s`` (s); ``after`` is the settled posture once it ended."""
-    t, flex, incl, vert = (ep.array(k) for k in ("t", "flex", "incl", "vert"))
+    t, flex, incl, lean, vert = (ep.array(k) for k in ("t", "flex", "incl", "lean", "vert"))
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0  # sample period, s
-    tilted, _ = hysteresis(incl > LEAN_ENTER_DEG, incl < LEAN_EXIT_DEG, False)
+    tilted, _ = hysteresis(lean > LEAN_ENTER_DEG, lean < LEAN_EXIT_DEG, False)
     tilted[: ep.pad] = False
     edges = np.flatnonzero(np.diff(np.concatenate([[0], tilted.astype(np.int8), [0]])))
     found = [_Excursion(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
@@ -380,13 +390,6 @@ def _movement_span(dt: float, flex: FloatArray, a: int, b: int) -> tuple[int, in
     still = np.flatnonzero(flex[idx] - flex[idx + k] <= step) if len(idx) else idx
     end = int(idx[still[0]]) if len(still) else max(b - 1, hi)
     return min(start, a), max(end, b - 1)
-
-
-def _inclination_deg(flexion_deg: FloatArray, lateral_deg: FloatArray) -> FloatArray:
-    """Angle of the trunk from upright, degrees (N,): cos i = cos f · cos l."""
-    c = np.cos(np.radians(flexion_deg)) * np.cos(np.radians(lateral_deg))
-    out: FloatArray = np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
-    return out
 
 
 def _pelvis_drop_m(t: FloatArray, vert: FloatArray) -> float:

@@ -21,12 +21,14 @@ def _min_jerk(n: int) -> np.ndarray:
 
 
 class Day:
-    """Builds flexion (°), pelvis height (m) and posture sample by sample, piece by piece."""
+    """Builds flexion (°), pelvis height (m) and posture sample by sample, piece by piece;
+    the side bend stays at ``lateral_deg`` (a patient whose standing reads off upright)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lateral_deg: float = 0.0) -> None:
         self.flex = [0.0]
         self.height = [0.0]
         self.posture = [int(Posture.STANDING)]
+        self.lateral_deg = lateral_deg
 
     def hold(self, seconds: float, posture: Posture = Posture.STANDING) -> Day:
         n = round(seconds * RATE)
@@ -59,7 +61,8 @@ class Day:
         flex = np.asarray(self.flex)
         t = np.arange(len(flex)) / RATE
         vert = np.gradient(np.gradient(np.asarray(self.height), t), t)
-        return t, flex, np.zeros_like(flex), np.asarray(self.posture, np.int8), vert
+        lat = np.full_like(flex, self.lateral_deg)
+        return t, flex, lat, np.asarray(self.posture, np.int8), vert
 
 
 def _lifts(day: Day, sizes: list[int] | None = None) -> list[tuple[str, float, float]]:
@@ -175,6 +178,28 @@ def test_lifts_in_a_row_then_sitting_down_keep_the_lifts() -> None:
         day.move(1.2, 70, -0.05).hold(0.8).move(1.5, 0, 0).hold(2)
     day.lean(1.2, 22, -0.45).move(0.8, -15, -0.45).hold(30, Posture.SITTING)
     assert [x[0] for x in _lifts(day)] == ["stoop"] * 3
+
+
+def test_lifts_from_standing_that_reads_a_few_degrees_off_upright_stay_apart() -> None:
+    # Standing that reads 5° off the day's reference never passes under the 4° that ends a
+    # lean: measured from it, three stoops 2.5 s apart would merge into one long episode.
+    day = Day(lateral_deg=5.0).hold(5)
+    for _ in range(3):
+        day.move(1.2, 60, -0.05).hold(1).move(1.5, 0, 0).hold(2.5)
+    day.hold(10)
+    lifts = _lifts(day)
+    assert [x[0] for x in lifts] == ["stoop"] * 3
+    for k, (_, start, end) in enumerate(lifts):
+        assert abs(start - (5.0 + 6.2 * k)) < 0.25 and abs(end - (8.7 + 6.2 * k)) < 0.25
+    assert _lifts(day, [37] * 200) == lifts
+
+
+def test_getting_up_through_a_moment_read_as_standing_is_no_lift() -> None:
+    # Getting up can pass through upright slowly enough to read as standing for a moment;
+    # the moment is not yet the patient's standing, so the lean after it is still getting up.
+    day = Day().hold(3).move(1.0, -14, -0.45).hold(20, Posture.SITTING)
+    day.move(0.3, -5, -0.45, Posture.STANDING).move(0.8, 37, -0.2).move(0.6, 0, 0).hold(10)
+    assert _lifts(day) == []
 
 
 def test_chunking_does_not_change_lifts() -> None:
