@@ -15,7 +15,9 @@ No calibration ritual is needed. Walking gives both axes:
 A standing calibration window gives the up axis directly. A sensor worn in its
 holder has nominal axes (from its device profile): they are used from the first
 sample, so that alerts need not wait for walking, and the first walking block
-measures the real ones, which replace them.
+measures the real ones, which replace them. Without walking, still postures and
+bends tell them (:func:`upright_from_postures`): people lie in opposite ways but are
+never upside down, and bend forward, deeper and more often than any other way.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from processing.settings import MountingSettings
-from processing.types import BoolArray, FloatArray
+from processing.types import BoolArray, FloatArray, IntArray
 from spinewatch.errors import InputDataError
 
 
@@ -173,6 +175,164 @@ def forward_from_bends(
     if norm < 1e-9:
         return any_perpendicular(up), 0.0
     return mean / norm, norm
+
+
+# Without walking, still postures are grouped at this angular radius (a little wider than
+# CLUSTER_DEG: weight shifts spread standing over a few degrees).
+POSTURE_DEG = 5.0
+# Still postures this far apart are opposite: lying supine and prone, or on the left and
+# right side. People are never upside down, so both of such a pair are lying, and the
+# upright posture is at right angles to them (within LYING_PERP_DEG).
+OPPOSITE_DEG = 150.0
+LYING_PERP_DEG = 30.0
+# Sitting and standing are within this angle of each other: one upright group.
+UPRIGHT_GROUP_DEG = 35.0
+# A bend: the trunk leaves upright (UPRIGHT_DEG), passes DEEP_DEG, and is upright again within
+# BEND_MAX_S. Backward extension rarely passes 20-30 deg; flexion reaches 40-90 deg.
+UPRIGHT_DEG = 25.0
+DEEP_DEG = 35.0
+BEND_MAX_S = 30.0
+# Resting this long this far from upright is lying, not a bend, whichever way (as
+# PostureSettings.lying_min_s and lying_enter_deg judge a face-down trunk).
+REST_S = 5.0
+REST_DEG = 55.0
+# Upright postures held for at least this share of the upright still time may be standing.
+STANDING_SHARE = 0.05
+
+
+def still_postures(up_s: FloatArray, motion_rads: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Groups of still samples by direction of earth-up, largest first.
+
+    Args:
+        up_s: earth-up seen from the sensor, unit vectors, shape (N, 3).
+        motion_rads: angular speed, rad/s, shape (N,).
+
+    Returns:
+        ``(centres, shares)``: unit centres, shape (K, 3), and the share of the still
+        samples within ``POSTURE_DEG`` of each, shape (K,); groups under 1 % are left out.
+    """
+    still = up_s[motion_rads < STILL_RADS]
+    pts = still if len(still) >= 10 else up_s
+    pts = pts[:: max(1, len(pts) // _MAX_POINTS)]
+    cands = pts[:: max(1, len(pts) // _MAX_CANDIDATES)]
+    cos = np.cos(np.radians(POSTURE_DEG))
+    left = np.ones(len(pts), bool)
+    centres: list[FloatArray] = []
+    shares: list[float] = []
+    while left.any():
+        best = cands[int(np.argmax(((cands @ pts[left].T) > cos).sum(axis=1)))]
+        members = left & ((pts @ best) > cos)
+        if members.sum() < max(1.0, 0.01 * len(pts)):
+            break
+        centres.append(_unit(pts[members].sum(axis=0), "up"))
+        shares.append(float(members.sum()) / len(pts))
+        left &= ~members
+    return np.array(centres).reshape(-1, 3), np.array(shares)
+
+
+def bend_spans(
+    up_s: FloatArray, motion_rads: FloatArray, up: FloatArray, rate_hz: float
+) -> tuple[IntArray, IntArray]:
+    """Bends: brief deep excursions from upright, as ``(starts, stops)`` indices, shape (B,).
+
+    A bend leaves upright (``UPRIGHT_DEG`` from ``up``, shape (3,)), passes ``DEEP_DEG``, and is
+    upright again within ``BEND_MAX_S`` without resting (``REST_S``) past ``REST_DEG``: lying
+    down and getting up again rests there. ``up_s`` (N, 3) is earth-up seen from the sensor,
+    ``motion_rads`` (N,) the angular speed (rad/s), ``rate_hz`` the sample rate (Hz).
+    """
+    cos = up_s @ up
+    away = cos < np.cos(np.radians(UPRIGHT_DEG))
+    edges = np.flatnonzero(np.diff(away.astype(np.int8))) + 1
+    starts = np.concatenate([[0], edges]).astype(np.int64)
+    stops = np.concatenate([edges, [len(cos)]]).astype(np.int64)
+    keep = away[starts] & (starts > 0) & (stops < len(cos))
+    keep &= stops - starts <= BEND_MAX_S * rate_hz
+    starts, stops = starts[keep], stops[keep]
+    if len(starts) == 0:
+        return starts, stops
+    # Start and stop interleaved: every other reduction is one run's.
+    bounds = np.ravel(np.column_stack([starts, stops]))
+    deepest = np.minimum.reduceat(cos, bounds)[::2]
+    resting = (cos < np.cos(np.radians(REST_DEG))) & (motion_rads < STILL_RADS)
+    rest_n = np.add.reduceat(resting.astype(np.int64), bounds)[::2]
+    bend = (deepest < np.cos(np.radians(DEEP_DEG))) & (rest_n < REST_S * rate_hz)
+    return starts[bend], stops[bend]
+
+
+def bend_peaks(
+    up_s: FloatArray, motion_rads: FloatArray, up: FloatArray, rate_hz: float
+) -> FloatArray:
+    """Earth-up at the deepest point of each bend (:func:`bend_spans`), shape (B, 3)."""
+    cos = up_s @ up
+    starts, stops = bend_spans(up_s, motion_rads, up, rate_hz)
+    peaks = [a + int(np.argmin(cos[a:b])) for a, b in zip(starts, stops, strict=True)]
+    return up_s[np.array(peaks, dtype=np.int64)].reshape(-1, 3)
+
+
+def forward_from_peaks(peaks: FloatArray, up: FloatArray) -> tuple[FloatArray, float]:
+    """Forward axis ⟂ ``up`` from bend peaks (B, 3); ``(forward, consistency)`` as in
+    :func:`forward_from_bends`, consistency 0 when there are none."""
+    if len(peaks) == 0:
+        return any_perpendicular(up), 0.0
+    dev = peaks - np.outer(peaks @ up, up)
+    dev /= np.linalg.norm(dev, axis=1, keepdims=True)
+    mean = -dev.mean(axis=0)  # earth-up tilts backward in the body when the trunk bends forward
+    norm = float(np.linalg.norm(mean))
+    if norm < 1e-9:
+        return any_perpendicular(up), 0.0
+    return mean / norm, norm
+
+
+def upright_from_postures(
+    up_s: FloatArray, motion_rads: FloatArray, rate_hz: float
+) -> tuple[FloatArray, FloatArray, float] | None:
+    """The standing up direction from still postures and bends, for days without walking.
+
+    Opposite pairs of still postures are lying (people are never upside down),
+    and the upright group (standing, sitting) lies at right angles to them; of
+    the groups that may be upright, it is the one people bend from (most bends,
+    then most time). Within it sitting tilts the pelvis back: standing is the
+    posture tilted furthest forward among those held for at least
+    ``STANDING_SHARE`` of the group's time.
+
+    Args:
+        up_s: earth-up seen from the sensor, unit vectors, shape (N, 3).
+        motion_rads: angular speed, rad/s, shape (N,).
+        rate_hz: sample rate, Hz.
+
+    Returns:
+        ``(up, forward, consistency)``: unit vectors, shape (3,), forward from the bends
+        (see :func:`forward_from_peaks`); None when there are no still postures.
+    """
+    centres, shares = still_postures(up_s, motion_rads)
+    if len(centres) == 0:
+        return None
+    cos = centres @ centres.T
+    lying = (cos < np.cos(np.radians(OPPOSITE_DEG))).any(axis=1)
+    ok = ~lying
+    if lying.any():
+        perp = np.abs(centres @ centres[lying].T) < np.sin(np.radians(LYING_PERP_DEG))
+        ok &= perp.all(axis=1)
+    if not ok.any():
+        ok = np.ones(len(centres), bool)
+    group = (cos > np.cos(np.radians(UPRIGHT_GROUP_DEG))) & ~lying[None, :]
+    group |= np.eye(len(centres), dtype=bool)
+    centre = group.astype(np.float64) * shares[None, :] @ centres
+    centre /= np.linalg.norm(centre, axis=1, keepdims=True)
+    bends = np.array([len(bend_peaks(up_s, motion_rads, c, rate_hz)) for c in centre])
+    score = np.where(ok, bends + group @ shares / 2.0, -1.0)  # bends count first
+    k = int(np.argmax(score))
+    members = np.flatnonzero(group[k] & ok)
+    members = members[shares[members] >= STANDING_SHARE * shares[members].sum()]
+    peaks = bend_peaks(up_s, motion_rads, centre[k], rate_hz)
+    forward, consistency = forward_from_peaks(peaks, centre[k])
+    if consistency == 0.0:
+        up = centres[members[int(np.argmax(shares[members]))]]
+    else:
+        # Earth-up leans forward in the body when the pelvis tilts back: least of it is standing.
+        up = centres[members[int(np.argmin(centres[members] @ forward))]]
+    forward, consistency = forward_from_peaks(peaks, up)
+    return up, forward, consistency
 
 
 # Standing reference: still samples within this time of a walking bout, within this angle of

@@ -19,11 +19,14 @@ from processing.gait import StepDetector
 from processing.mounting import (
     STANDING_MIN_S,
     Mounting,
+    bend_peaks,
     dominant_up,
     forward_from_bends,
+    forward_from_peaks,
     standing_samples,
+    upright_from_postures,
 )
-from processing.reference import AxisSums
+from processing.reference import AxisSums, standing_next_to_bends
 from processing.types import FloatArray
 
 if TYPE_CHECKING:
@@ -82,22 +85,36 @@ class MountingSearch:
             if self._search_from() is not None:
                 if b % self._grid == 0 and self._sums.n_walk >= self._calib_n:
                     self._try_calibrate(b, standing_needed=True)
+                # Out of time is judged on the grid too: what is given up on is then the
+                # same samples however the stream was chunked.
+                if b % self._grid == 0 and self._out_of_time(b):
+                    self._stop_waiting(b)
             elif self._sums.n_walk >= self._calib_n:
                 self._check_block()
                 self._sums = AxisSums()
         start = self._search_from()
-        if start is not None and stop > start:
-            t0 = float(self._buf.get("t", start, start + 1)[0])
-            t_now = float(self._buf.get("t", stop - 1, stop)[0])
-            ms = self.settings.mounting
-            limit = ms.max_pending_s if not self.mountings else ms.max_pending_after_nonwear_s
-            if final or t_now - t0 > limit:
-                if self._sums.n_walk >= self._calib_n:
-                    self._try_calibrate(stop, standing_needed=False)
-                if self._pending_from is not None:
-                    self._fallback(stop)
-                # A nominal mounting not confirmed in time stays; walking blocks check it.
-                self._provisional_from = None
+        if final and start is not None and stop > start:
+            self._stop_waiting(stop)
+
+    def _out_of_time(self, stop: int) -> bool:
+        """The search for the mounting has run out of time at sample ``stop``."""
+        start = self._search_from()
+        if start is None or stop <= start:
+            return False
+        t0 = float(self._buf.get("t", start, start + 1)[0])
+        t_now = float(self._buf.get("t", stop - 1, stop)[0])
+        ms = self.settings.mounting
+        limit = ms.max_pending_s if not self.mountings else ms.max_pending_after_nonwear_s
+        return t_now - t0 > limit
+
+    def _stop_waiting(self, stop: int) -> None:
+        """Settle the mounting from what ``[search start, stop)`` gave."""
+        if self._sums.n_walk >= self._calib_n:
+            self._try_calibrate(stop, standing_needed=False)
+        if self._pending_from is not None:
+            self._fallback(stop)
+        # A nominal mounting not confirmed in time stays; walking blocks check it.
+        self._provisional_from = None
 
     def _search_from(self) -> int | None:
         """Where the search for the mounting started, while one runs (results wait only
@@ -120,7 +137,8 @@ class MountingSearch:
 
         Walking alone can mislead (stairs lean the pelvis forward), so while
         there is time the mounting waits for quiet standing next to walking,
-        unless a calibration window gives the up axis.
+        unless a calibration window gives the up axis; when time is up, quiet
+        standing next to bends stands in for it.
         """
         s = self._sums
         ms = self.settings.mounting
@@ -137,12 +155,14 @@ class MountingSearch:
             walk_up,
             self.sample_rate_hz,
         )
-        if (
-            standing_needed
-            and window is None
-            and stand.sum() < STANDING_MIN_S * self.sample_rate_hz
-        ):
+        short = window is None and stand.sum() < STANDING_MIN_S * self.sample_rate_hz
+        if short and standing_needed:
             return
+        if short:
+            # Out of time: people also stand still before and after they bend.
+            stand |= standing_next_to_bends(
+                g("up", a, b), g("motion", a, b), g("tilt", a, b), walk_up, self.sample_rate_hz
+            ) & ~self._steps.walking_mask(a, b)
         seed = AxisSums(s.n_walk, s.first_walk, s.up_walk, s.pend, s.hpow, s.vpow)
         seed.add_standing(stand, g("up", a, b))
         found = seed.mounting(ms, self.sample_rate_hz, window)
@@ -184,7 +204,8 @@ class MountingSearch:
         return any(c.mounting.source == "calibration" for c in self.mountings)
 
     def _fallback(self, stop: int) -> None:
-        """No walking in time: keep the last mounting, or guess from still postures and bends."""
+        """No walking in time: keep the last mounting, or find it from still postures and bends
+        (:func:`processing.mounting.upright_from_postures`)."""
         start = self._pending_from if self._pending_from is not None else stop
         latest = self._latest()
         if latest is not None:
@@ -192,10 +213,16 @@ class MountingSearch:
         else:
             ups = self._buf.get("up", start, stop)
             motion = self._buf.get("motion", start, stop)
+            rate = self.sample_rate_hz
             up = self._calibration_up()
-            if up is None:
-                up = dominant_up(ups, motion)
-            forward, consistency = forward_from_bends(ups, motion, up)
+            found = upright_from_postures(ups, motion, rate) if up is None else None
+            if found is not None:
+                up, forward, consistency = found
+            else:
+                up = dominant_up(ups, motion) if up is None else up
+                forward, consistency = forward_from_peaks(bend_peaks(ups, motion, up, rate), up)
+            if consistency == 0.0:
+                forward, consistency = forward_from_bends(ups, motion, up)
             new = Mounting(up, forward, "fallback", consistency)
         self._set_mounting(start, new)
         self._pending_from = None

@@ -1,8 +1,9 @@
 """The person's upright reference, accumulated as the day goes on.
 
 The mounting first comes from a block of walking (and quiet standing next to
-it, see :mod:`processing.mounting`). One standing moment can be a degree or
-two off the person's usual posture, so the reference keeps learning from
+it, see :mod:`processing.mounting`; when none comes in time, next to bends).
+One standing moment can be a degree or two off the person's usual posture,
+so the reference keeps learning from
 quiet standing right after walking, and from walking for the forward axis,
 and is updated when the standing seen so far has doubled (4 s, 8 s, 16 s …
 up to about 4 min). Updates happen at the sample where the count is reached, so
@@ -22,8 +23,10 @@ from processing.mounting import (
     STANDING_STILL_RADS,
     TRANSITION_RADS,
     Mounting,
+    bend_spans,
     forward_from_pendulum,
     mounting_from_walking,
+    standing_samples,
 )
 from processing.settings import MountingSettings
 from processing.types import BoolArray, FloatArray
@@ -86,6 +89,45 @@ class AxisSums:
             return walk
         forward, corr = forward_from_pendulum(up, self.pend, self.hpow, self.vpow)
         return Mounting(up, forward, source, corr if walk.forward_confidence > 0 else 0.0)
+
+
+def standing_next_to_bends(
+    up_s: FloatArray,
+    motion_rads: FloatArray,
+    tilt_rads: FloatArray,
+    walk_up: FloatArray,
+    rate_hz: float,
+) -> BoolArray:
+    """Quiet standing next to bends, for a walking mounting with no standing next to walking.
+
+    People bend from standing (bends, lifts), and stand still before and after,
+    so still, near-upright samples within ``STANDING_NEAR_WALK_S`` of a bend
+    (brief, deep: see :func:`processing.mounting.bend_spans`), with no other
+    fast tilt between, are standing, as next to walking. Sitting, which tilts the
+    pelvis back further than ``STANDING_MAX_DEG`` from walking, is left out.
+
+    Args:
+        up_s: earth-up seen from the sensor, shape (N, 3).
+        motion_rads: angular speed, rad/s, shape (N,).
+        tilt_rads: tilting speed, rad/s, shape (N,).
+        walk_up: the up axis found while walking, shape (3,).
+        rate_hz: sample rate, Hz.
+
+    Returns:
+        Which samples are quiet standing, shape (N,).
+    """
+    in_bend = np.zeros(len(motion_rads), bool)
+    for a, b in zip(*bend_spans(up_s, motion_rads, walk_up, rate_hz), strict=True):
+        in_bend[a:b] = True
+    if not in_bend.any():
+        return in_bend
+    # The bend with the fast tilting that leads into it and out of it.
+    moving = in_bend | (tilt_rads > TRANSITION_RADS)
+    run = np.cumsum(np.diff(moving.astype(np.int8), prepend=0) == 1) * moving
+    bend_runs = np.bincount(run[in_bend], minlength=int(run.max()) + 1) > 0
+    bend_runs[0] = False
+    bend: BoolArray = bend_runs[run]
+    return standing_samples(up_s, motion_rads, tilt_rads, bend, walk_up, rate_hz)
 
 
 class UprightRefiner:
