@@ -21,7 +21,11 @@ from simulator.truth_types import Event, Mounting
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Body dimensions (hip-centre heights in m) and habits, drawn once per simulation."""
+    """Body dimensions and habits, drawn once per simulation.
+
+    The ``*_z_m`` heights are of the hip centre above the floor the person is on, m
+    (add :attr:`Planner.level_z_m` for an earth-frame z): stairs change the floor.
+    """
 
     stand_z_m: float
     seat_z_m: float
@@ -61,7 +65,12 @@ class BodyState:
 
 @dataclass(slots=True)
 class Planner:
-    """Accumulates segments and truth; ``t_s`` is the end of the last segment."""
+    """Accumulates segments and truth; ``t_s`` is the end of the last segment.
+
+    ``level_z_m`` is the height of the floor the person is on above the one the scenario
+    starts on, m: stairs change it, and every seat, bed, floor and kneeling height is
+    measured from it (see :meth:`above_floor_z`).
+    """
 
     rng: np.random.Generator
     person: Person
@@ -73,6 +82,11 @@ class Planner:
     events: list[Event] = field(default_factory=list)
     mountings: list[Mounting] = field(default_factory=list)
     mount_start_s: float = 0.0
+    level_z_m: float = 0.0
+
+    def above_floor_z(self, height_m: float) -> float:
+        """Earth-frame z, m, of a point ``height_m`` above the floor the person is on."""
+        return self.level_z_m + height_m
 
     def builder(self, label: Posture) -> KeyframeBuilder:
         """A builder starting now from the current rest pose."""
@@ -122,12 +136,12 @@ def reexpress_lying(pose: FloatArray, flexion_rad: float) -> FloatArray:
 
 
 def lying_pose_z(person: Person, surface: str) -> float:
-    """Hip-centre height lying on ``surface`` (bed or floor), m."""
+    """Hip-centre height lying on ``surface`` (bed or floor) above the floor under it, m."""
     return person.bed_z_m if surface == "bed" else person.floor_z_m
 
 
 def rest_pose(person: Person, posture: str, heading_rad: float) -> FloatArray:
-    """A plain rest pose for a posture (used for the start of a scenario)."""
+    """A plain rest pose for a posture (used for the start of a scenario, floor level 0)."""
     pose = np.zeros(6)
     pose[HEAD] = heading_rad
     if posture == "standing":

@@ -8,7 +8,7 @@ import numpy as np
 
 from simulator.body import Planner
 from simulator.gait import WalkingSegment, default_gait
-from simulator.kinematics import HEAD, MoveSet
+from simulator.kinematics import HEAD, PZ, MoveSet
 from simulator.postures import standing, turn_in_place
 from simulator.scenario import Activity
 from simulator.transitions import go_to
@@ -62,4 +62,8 @@ def stairs(pl: Planner, act: Activity) -> None:
             ramp_s=0.8,
         )
         duration = n_steps / freq + gait.ramp_s
+        z0 = float(pl.state.pose[PZ])
         pl.add(WalkingSegment(pl.t_s, duration, pl.state.pose, gait, empty, rng))
+        # The flight ends on another floor: seats, beds and the floor from now on are
+        # there, or sitting down upstairs would drop the pelvis a whole storey.
+        pl.level_z_m += float(pl.state.pose[PZ]) - z0

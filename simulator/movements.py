@@ -152,7 +152,7 @@ def fall(pl: Planner, act: Activity) -> None:
         stagger = float(rng.uniform(0.3, 0.7))
         fall_s = float(rng.uniform(0.5, 0.7))
         impact_s = float(rng.uniform(0.07, 0.12))
-        drop = float(pl.state.pose[PZ] - pl.person.floor_z_m)
+        drop = float(pl.state.pose[PZ] - pl.above_floor_z(pl.person.floor_z_m))
         slide = float(rng.uniform(0.3, 0.6))
         fwd, left = {"forward": (slide, 0.0), "backward": (-slide, 0.0),
                      "left": (0.0, slide), "right": (0.0, -slide)}[direction]

@@ -27,7 +27,7 @@ def stand_to_sit(pl: Planner, duration_s: float, trunk_flex_deg: float,
     b.move_to(FLEX, 0.0, 0.5 * t, pl.state.pose[FLEX] + trunk_flex_deg * _DEG)
     b.move_to(FLEX, 0.5 * t, 0.5 * t, -pelvis_tilt_deg * _DEG)
     b.shift(0.15 * t, 0.7 * t, forward_m=-0.12)
-    b.move_to(PZ, 0.25 * t, 0.7 * t, pl.person.seat_z_m)
+    b.move_to(PZ, 0.25 * t, 0.7 * t, pl.above_floor_z(pl.person.seat_z_m))
     pl.add(b.build(t), bend_eligible=True)
     pl.state = BodyState("sitting", pl.state.pose)
 
@@ -38,7 +38,7 @@ def sit_to_stand(pl: Planner, duration_s: float, trunk_flex_deg: float) -> None:
     b = pl.builder(Posture.OTHER)
     b.move_to(FLEX, 0.0, 0.45 * t, trunk_flex_deg * _DEG)
     b.shift(0.3 * t, 0.6 * t, forward_m=0.12)
-    b.move_to(PZ, 0.35 * t, 0.6 * t, pl.person.stand_z_m)
+    b.move_to(PZ, 0.35 * t, 0.6 * t, pl.above_floor_z(pl.person.stand_z_m))
     b.move_to(FLEX, 0.5 * t, 0.5 * t, pl.person.stand_flexion_rad)
     pl.add(b.build(t), bend_eligible=True)
     pl.state = BodyState("standing", pl.state.pose)
@@ -53,7 +53,7 @@ def sit_to_lie(pl: Planner, duration_s: float) -> None:
     b.move_to(FLEX, 0.2 * t, 0.7 * t, -np.pi / 2)
     b.move_to(LAT, 0.5 * t, 0.5 * t, 0.0)
     b.move(HEAD, 0.2 * t, 0.7 * t, side * np.pi / 2)
-    b.move_to(PZ, 0.3 * t, 0.6 * t, pl.person.bed_z_m)
+    b.move_to(PZ, 0.3 * t, 0.6 * t, pl.above_floor_z(pl.person.bed_z_m))
     b.shift(0.2 * t, 0.7 * t, left_m=0.25 * side, heading_rad=float(pl.state.pose[HEAD]))
     b.label(0.9 * t, Posture.LYING)
     pl.add(b.build(t))
@@ -69,7 +69,7 @@ def lie_to_sit(pl: Planner, duration_s: float, pelvis_tilt_deg: float) -> None:
     b.move_to(FLEX, 0.1 * t, 0.7 * t, -pelvis_tilt_deg * _DEG)
     b.move_to(LAT, 0.5 * t, 0.5 * t, 0.0)
     b.move(HEAD, 0.2 * t, 0.7 * t, side * np.pi / 2)
-    b.move_to(PZ, 0.2 * t, 0.7 * t, pl.person.seat_z_m)
+    b.move_to(PZ, 0.2 * t, 0.7 * t, pl.above_floor_z(pl.person.seat_z_m))
     pl.add(b.build(t))
     pl.state = BodyState("sitting", pl.state.pose)
 
@@ -96,7 +96,7 @@ def stand_to_hands_knees(pl: Planner, duration_s: float) -> None:
     t = duration_s
     b = pl.builder(Posture.OTHER)
     b.move_to(FLEX, 0.0, 0.4 * t, 25 * _DEG)
-    b.move_to(PZ, 0.1 * t, 0.55 * t, pl.person.hands_knees_z_m)
+    b.move_to(PZ, 0.1 * t, 0.55 * t, pl.above_floor_z(pl.person.hands_knees_z_m))
     b.move_to(FLEX, 0.45 * t, 0.55 * t, np.pi / 2)
     b.shift(0.1 * t, 0.6 * t, forward_m=-0.1)
     pl.add(b.build(t))
@@ -108,7 +108,7 @@ def hands_knees_to_stand(pl: Planner, duration_s: float) -> None:
     t = duration_s
     b = pl.builder(Posture.OTHER)
     b.move_to(FLEX, 0.0, 0.5 * t, 25 * _DEG)
-    b.move_to(PZ, 0.35 * t, 0.6 * t, pl.person.stand_z_m)
+    b.move_to(PZ, 0.35 * t, 0.6 * t, pl.above_floor_z(pl.person.stand_z_m))
     b.move_to(FLEX, 0.55 * t, 0.45 * t, pl.person.stand_flexion_rad)
     b.shift(0.3 * t, 0.6 * t, forward_m=0.1)
     pl.add(b.build(t))
@@ -120,7 +120,7 @@ def hands_knees_to_prone(pl: Planner, duration_s: float) -> None:
     t = duration_s
     b = pl.builder(Posture.OTHER)
     b.move_to(FLEX, 0.0, t, np.pi / 2)
-    b.move_to(PZ, 0.0, t, pl.person.floor_z_m)
+    b.move_to(PZ, 0.0, t, pl.above_floor_z(pl.person.floor_z_m))
     b.shift(0.0, t, forward_m=0.3)
     b.label(0.9 * t, Posture.LYING)
     pl.add(b.build(t))
@@ -133,7 +133,7 @@ def prone_to_hands_knees(pl: Planner, duration_s: float) -> None:
     t = duration_s
     b = pl.builder(Posture.OTHER)
     b.move_to(LAT, 0.0, t, 0.0)
-    b.move_to(PZ, 0.0, t, pl.person.hands_knees_z_m)
+    b.move_to(PZ, 0.0, t, pl.above_floor_z(pl.person.hands_knees_z_m))
     b.shift(0.0, t, forward_m=-0.3)
     pl.add(b.build(t))
     pl.state = BodyState("hands_knees", pl.state.pose)

@@ -70,7 +70,7 @@ def not_worn(pl: Planner, act: Activity, spec: MountingSpec) -> None:
         if _angle_between(r0, r1) < np.deg2rad(170) and _angle_between(r1, r2) < np.deg2rad(170):
             break
     p1 = pl.state.pose[3:6] + np.array([0.5 * np.cos(h), 0.5 * np.sin(h), 0.0])
-    p1[2] = 0.75
+    p1[2] = pl.above_floor_z(0.75)  # a table on the floor the person is on
     seg = DetachedSegment(pl.t_s, pl.t_s + duration, pl.state.pose.copy(), r0, p0, r1, p1,
                           r2, p2, carry)
     pl.mountings.append(mounting_record(pl.mount_start_s, seg.t0_s, old_mount))
