@@ -54,6 +54,10 @@ LEAN_EXIT_DEG: Final = 4.0
 # Upright this long ends an episode; an episode longer than MAX is work bent over, not a lift.
 EPISODE_QUIET_S: Final = 8.0
 EPISODE_MAX_S: Final = 60.0
+# Only a brief lean can be the first half of a squat (see below), whose bottom is upright:
+# after any other lean, this long upright ends the episode (longer than SEAT_LINK_S, so that
+# a seat just after it is still seen). Busy minutes of lifts and bends stay apart this way.
+LEAN_QUIET_S: Final = 3.0
 # A lift flexes the trunk at least this much and lasts at least LIFT_MIN_S.
 LIFT_MIN_FLEX_DEG: Final = 15.0
 # A squat keeps the trunk upright: with the pelvis down SQUAT_MIN_DROP_M, this much flexion
@@ -78,6 +82,8 @@ SEAT_LINK_S: Final = 2.0
 SQUAT_MIN_DROP_M: Final = 0.25
 SQUAT_MAX_FLEX_DEG: Final = 45.0
 PAIR_SQUAT_DROP_M: Final = 0.2
+# The two leans of a squat go the same way, to within this (degrees).
+SAME_WAY_DEG: Final = 60.0
 # A lift starts (ends) where the trunk starts (stops) turning faster than MOVING_DPS, measured
 # over RATE_SPAN_S, at most ONSET_MAX_S before (after) the lean thresholds are crossed.
 MOVING_DPS: Final = 2.0
@@ -92,7 +98,7 @@ _UPRIGHT: Final = (int(Posture.STANDING), int(Posture.WALKING))
 _STOPS: Final = (int(Posture.WALKING), int(Posture.SITTING), int(Posture.LYING),
                  int(Posture.NOT_WORN))  # fmt: skip
 _SEATED: Final = (int(Posture.SITTING), int(Posture.LYING), int(Posture.NOT_WORN))
-_COLUMNS: Final = ("t", "flex", "incl", "lean", "vert", "post")
+_COLUMNS: Final = ("t", "flex", "lat", "incl", "lean", "vert", "post")
 
 
 @dataclass(slots=True)
@@ -109,6 +115,11 @@ class _Episode:
 
     def array(self, key: str) -> np.ndarray:
         return np.concatenate(self.parts[key])
+
+    @property
+    def length(self) -> int:
+        """Samples recorded so far."""
+        return sum(len(p) for p in self.parts.get("t", []))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,10 @@ class LiftDetector:
         self._on = False
         self._ep: _Episode | None = None
         self._last_tilt_s = -math.inf
+        self._dt = 1.0 / rate_hz  # sample period, s
+        self._lean_from = -1  # index in the episode where the lean going on began; -1: none
+        self._quiet_s = EPISODE_QUIET_S  # upright that ends the episode after its last lean
+        self._dropped = False  # in a lean whose episode passed EPISODE_MAX_S
         self._settled = -1  # not known yet: no lift can start before a posture is seen
         self._pre: dict[str, np.ndarray] = {k: np.empty(0) for k in _COLUMNS}
         self._stance = StandingBaseline(rate_hz)
@@ -156,8 +171,8 @@ class LiftDetector:
         stop = np.isin(posture, _STOPS)
         tilted, self._on = hysteresis(lean > LEAN_ENTER_DEG, lean < LEAN_EXIT_DEG, self._on)
         tilted &= ~stop
-        cols = {"t": t, "flex": flexion_deg, "incl": incl, "lean": lean, "vert": vert_mps2,
-                "post": posture.astype(np.float64)}  # fmt: skip
+        cols = {"t": t, "flex": flexion_deg, "lat": lateral_deg, "incl": incl, "lean": lean,
+                "vert": vert_mps2, "post": posture.astype(np.float64)}  # fmt: skip
         settled = self._settled_before(posture)
         change = (np.diff(tilted.astype(np.int8)) != 0) | (np.diff(stop.astype(np.int8)) != 0)
         cuts = np.flatnonzero(change) + 1
@@ -165,20 +180,32 @@ class LiftDetector:
         notices: list[EventNotice] = []
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             if gap[a]:
-                self._ep = None  # nothing is known across a gap
+                self._ep, self._lean_from, self._dropped = None, -1, False  # nothing known across
             if stop[a]:
+                self._dropped = False
                 if self._ep is not None:
                     notices += self._close(int(posture[a]), float(t[a]))
             elif tilted[a]:
+                if self._dropped:
+                    continue  # the rest of a lean whose episode ran too long
                 if self._ep is None:
                     self._ep = _Episode(int(settled[a]), float(t[a]), 0)
                     self._seed_rest(cols, a)
+                if self._lean_from < 0:
+                    self._lean_from = self._ep.length
                 self._ep.add(cols, a, b)
                 self._last_tilt_s = float(t[b - 1])
                 if float(t[b - 1]) - self._ep.start_s > EPISODE_MAX_S:
-                    self._ep = None
+                    self._ep, self._lean_from, self._dropped = None, -1, True
+            elif self._dropped:
+                self._dropped = False
             elif self._ep is not None:
-                c = a + int(np.searchsorted(t[a:b], self._last_tilt_s + EPISODE_QUIET_S))
+                if self._lean_from >= 0:
+                    lean = self._ep.array("incl")[self._lean_from :]
+                    brief = _brief(self._dt, lean, _Excursion(0, len(lean)))
+                    self._quiet_s = EPISODE_QUIET_S if brief else LEAN_QUIET_S
+                    self._lean_from = -1
+                c = a + int(np.searchsorted(t[a:b], self._last_tilt_s + self._quiet_s))
                 self._ep.add(cols, a, c)
                 if c < b:
                     notices += self._close(int(settled[c]), float(t[c]))
@@ -213,10 +240,10 @@ class LiftDetector:
             for k in _COLUMNS:
                 ep.parts.setdefault(k, []).append(self._pre[k][-lead:])
         ep.add(cols, a, i)
-        ep.pad = sum(len(p) for p in ep.parts.get("t", []))
+        ep.pad = ep.length
 
     def _close(self, after: int, decided_s: float) -> list[EventNotice]:
-        ep, self._ep = self._ep, None
+        ep, self._ep, self._lean_from = self._ep, None, -1
         if ep is None or not ep.parts:
             return []
         notices: list[EventNotice] = []
@@ -230,7 +257,9 @@ def judge_episode(
 ) -> list[Event]:
     """The lift-like movements of one finished episode (see the module doc), known at
     ``decided_s`` (s); ``after`` is the settled posture once it ended."""
-    t, flex, incl, lean, vert = (ep.array(k) for k in ("t", "flex", "incl", "lean", "vert"))
+    t, flex, lat, incl, lean, vert = (
+        ep.array(k) for k in ("t", "flex", "lat", "incl", "lean", "vert")
+    )
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0  # sample period, s
     tilted, _ = hysteresis(lean > LEAN_ENTER_DEG, lean < LEAN_EXIT_DEG, False)
     tilted[: ep.pad] = False
@@ -266,7 +295,8 @@ def judge_episode(
         x = excursions[i]
         nxt = excursions[i + 1] if i + 1 < len(excursions) else None
         paired = nxt is not None and t[nxt.a] - t[x.b - 1] <= EPISODE_QUIET_S
-        if nxt is not None and paired and _brief(dt, flex, x) and _brief(dt, flex, nxt):
+        if (nxt is not None and paired and _brief(dt, incl, x) and _brief(dt, incl, nxt)
+                and _same_way(flex, lat, incl, x, nxt)):  # fmt: skip
             mid = (x.b + nxt.a) // 2
             lo = max(0, ep.pad - round(REST_PAD_S / dt))
             if _pelvis_drop_m(t[lo:mid], vert[lo:mid]) >= PAIR_SQUAT_DROP_M:
@@ -314,14 +344,28 @@ def _leans_forward(flex: FloatArray, x: _Excursion, *, after_seat: bool) -> bool
 
 
 def _brief(dt: float, flex: FloatArray, x: _Excursion) -> bool:
-    """A short, shallow forward lean (half-peak width under ``BRIEF_LEAN_S``); ``dt``: the
-    sample period, s."""
+    """A short, shallow lean (half-peak width under ``BRIEF_LEAN_S``) in ``flex`` (degrees:
+    flexion, or inclination for a lean any way); ``dt``: the sample period, s."""
     seg = flex[x.a : x.b]
     peak = float(np.max(seg))
     if peak >= DEEP_LEAN_DEG:
         return False
     above = seg >= 0.5 * peak
     return bool(np.count_nonzero(above) * dt < BRIEF_LEAN_S)
+
+
+def _same_way(
+    flex: FloatArray, lat: FloatArray, incl: FloatArray, x: _Excursion, y: _Excursion
+) -> bool:
+    """Whether two leans go the same way (within ``SAME_WAY_DEG`` at their most inclined),
+    as going down into a squat and coming up from it do; side bends to the left and right
+    do not. Not only forward: without walking, the forward axis may be a guess."""
+    i = x.a + int(np.argmax(incl[x.a : x.b]))
+    j = y.a + int(np.argmax(incl[y.a : y.b]))
+    cos = (flex[i] * flex[j] + lat[i] * lat[j]) / max(
+        float(np.hypot(flex[i], lat[i]) * np.hypot(flex[j], lat[j])), 1e-9
+    )
+    return bool(cos >= math.cos(math.radians(SAME_WAY_DEG)))
 
 
 def _single(

@@ -28,13 +28,14 @@ class Day:
         self.flex = [0.0]
         self.height = [0.0]
         self.posture = [int(Posture.STANDING)]
-        self.lateral_deg = lateral_deg
+        self.lat = [lateral_deg]
 
     def hold(self, seconds: float, posture: Posture = Posture.STANDING) -> Day:
         n = round(seconds * RATE)
         self.flex += [self.flex[-1]] * n
         self.height += [self.height[-1]] * n
         self.posture += [int(posture)] * n
+        self.lat += [self.lat[-1]] * n
         return self
 
     def move(self, seconds: float, flex_to: float, height_to: float,
@@ -45,6 +46,7 @@ class Day:
         self.flex += list(f0 + (flex_to - f0) * s)
         self.height += list(h0 + (height_to - h0) * s)
         self.posture += [int(posture)] * n
+        self.lat += [self.lat[-1]] * n
         return self
 
     def lean(self, seconds: float, peak: float, height_to: float) -> Day:
@@ -55,14 +57,26 @@ class Day:
         self.flex += list(peak * np.sin(np.pi * s) ** 2)
         self.height += list(h0 + (height_to - h0) * _min_jerk(n + 1)[1:])
         self.posture += [int(Posture.OTHER)] * n
+        self.lat += [self.lat[-1]] * n
+        return self
+
+    def side_lean(self, seconds: float, peak: float, height_to: float) -> Day:
+        """A brief side bend out and back (``peak`` degrees, + right) while the pelvis moves
+        to ``height_to``."""
+        n = round(seconds * RATE)
+        s = np.linspace(0.0, 1.0, n + 1)[1:]
+        h0, l0 = self.height[-1], self.lat[-1]
+        self.flex += [self.flex[-1]] * n
+        self.lat += list(l0 + peak * np.sin(np.pi * s) ** 2)
+        self.height += list(h0 + (height_to - h0) * _min_jerk(n + 1)[1:])
+        self.posture += [int(Posture.OTHER)] * n
         return self
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         flex = np.asarray(self.flex)
         t = np.arange(len(flex)) / RATE
         vert = np.gradient(np.gradient(np.asarray(self.height), t), t)
-        lat = np.full_like(flex, self.lateral_deg)
-        return t, flex, lat, np.asarray(self.posture, np.int8), vert
+        return t, flex, np.asarray(self.lat), np.asarray(self.posture, np.int8), vert
 
 
 def _lifts(day: Day, sizes: list[int] | None = None) -> list[tuple[str, float, float]]:
@@ -200,6 +214,32 @@ def test_getting_up_through_a_moment_read_as_standing_is_no_lift() -> None:
     day = Day().hold(3).move(1.0, -14, -0.45).hold(20, Posture.SITTING)
     day.move(0.3, -5, -0.45, Posture.STANDING).move(0.8, 37, -0.2).move(0.6, 0, 0).hold(10)
     assert _lifts(day) == []
+
+
+def test_a_busy_minute_of_lifts_and_side_bends_keeps_every_lift() -> None:
+    # Lifts and side bends a few seconds apart, for over a minute (clearing up): each
+    # movement is judged on its own, not dropped as one long spell of work bent over.
+    day = Day().hold(5).move(1.2, 26, -0.45).hold(1).move(1.5, 0, 0).hold(3)
+    for k in range(8):
+        day.side_lean(2.5, 25 * (-1) ** k, 0.0).hold(3)
+    day.move(1.2, 45, -0.05).hold(1).move(1.5, 0, 0).hold(3)
+    day.move(1.2, 85, -0.05).hold(1.5).move(1.5, 0, 0).hold(10)
+    assert [x[0] for x in _lifts(day)] == ["squat", "stoop", "stoop"]
+    assert day.arrays()[0][-1] > 75.0  # longer than an episode may last
+
+
+def test_side_bends_one_way_then_the_other_are_not_a_squat() -> None:
+    # Two brief leans around a lowered spell are a squat only when they go the same way
+    # (down and up); the pelvis drop read from a double integral can drift this much.
+    day = Day().hold(3).side_lean(1.2, 20, -0.3).hold(1).side_lean(1.2, -20, 0.0).hold(10)
+    assert _lifts(day) == []
+
+
+def test_a_squat_whose_leans_read_sideways_is_a_squat() -> None:
+    # Before walking, the forward axis may be a guess: a squat's two leans can read as
+    # side leans, but they still go the same way.
+    day = Day().hold(3).side_lean(1.2, 15, -0.4).hold(1).side_lean(1.2, 15, 0.0).hold(10)
+    assert [x[0] for x in _lifts(day)] == ["squat"]
 
 
 def test_chunking_does_not_change_lifts() -> None:
