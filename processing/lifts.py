@@ -166,7 +166,9 @@ class LiftDetector:
         # reference alone, such standing would never end an episode (or would seem to lean).
         quiet = (posture == Posture.STANDING) & (incl < LEAN_ENTER_DEG) & ~gap
         seated = np.isin(posture, _SEATED) | gap
-        lean = self._stance.lean_deg(flexion_deg, lateral_deg, quiet, seated)
+        lean = self._stance.lean_deg(
+            flexion_deg, lateral_deg, incl, quiet, seated, from_deg=LEAN_EXIT_DEG
+        )
         # Walking, sitting, lying and off the body end an episode; no lean starts one there.
         stop = np.isin(posture, _STOPS)
         tilted, self._on = hysteresis(lean > LEAN_ENTER_DEG, lean < LEAN_EXIT_DEG, self._on)

@@ -50,16 +50,22 @@ class StandingBaseline:
         self._quiet_n = 0  # length of the quiet run at the end of the data so far, samples
 
     def lean_deg(
-        self, flexion_deg: FloatArray, lateral_deg: FloatArray, quiet: BoolArray,
-        forget: BoolArray,
+        self, flexion_deg: FloatArray, lateral_deg: FloatArray, inclination: FloatArray,
+        quiet: BoolArray, forget: BoolArray, from_deg: float,
     ) -> FloatArray:  # fmt: skip
-        """How far the trunk leans, degrees (N,): the smaller of its inclination from the
-        day's upright and from the standing of the moment (arguments as :meth:`update`)."""
+        """How far the trunk leans, degrees (N,): the smaller of its ``inclination`` from the
+        day's upright (degrees, (N,)) and its inclination from the standing of the moment.
+
+        Only where the inclination is ``from_deg`` or more: under it the smaller is under it
+        too, and callers compare leans with thresholds no lower than it (this saves two
+        cosines and an arc cosine on most of a day). Other arguments as :meth:`update`.
+        """
         base_flex, base_lat = self.update(flexion_deg, lateral_deg, quiet, forget)
-        return np.minimum(
-            inclination_deg(flexion_deg, lateral_deg),
-            inclination_deg(flexion_deg - base_flex, lateral_deg - base_lat),
-        )
+        out = inclination.copy()
+        idx = np.flatnonzero(inclination >= from_deg)
+        rel = inclination_deg(flexion_deg[idx] - base_flex[idx], lateral_deg[idx] - base_lat[idx])
+        out[idx] = np.minimum(inclination[idx], rel)
+        return out
 
     def update(
         self, flexion_deg: FloatArray, lateral_deg: FloatArray, quiet: BoolArray,
@@ -89,7 +95,8 @@ class StandingBaseline:
         self, flexion_deg: FloatArray, lateral_deg: FloatArray, quiet: BoolArray
     ) -> tuple[FloatArray, FloatArray]:
         n = len(flexion_deg)
-        idx = np.flatnonzero(self._settled(quiet))
+        settled = self._settled(quiet)
+        idx = np.flatnonzero(settled)
         if len(idx) == 0:
             return np.full(n, self._last[0]), np.full(n, self._last[1])
         x = np.stack([flexion_deg[idx], lateral_deg[idx]])  # (2, K)
@@ -97,8 +104,8 @@ class StandingBaseline:
             # Start at the first standing sample, not at zero: no ramp from the reference.
             self._zi = lfilter_zi(self._b, self._a)[0] * x[:, :1]
         y, self._zi = lfilter(self._b, self._a, x, axis=1, zi=self._zi)
-        # Each sample takes the average at the last quiet sample up to it.
-        pos = np.searchsorted(idx, np.arange(n), side="right") - 1
+        # Each sample takes the average at the last quiet sample up to it (its rank in idx).
+        pos = np.cumsum(settled) - 1
         out = np.where(pos >= 0, y[:, np.maximum(pos, 0)], self._last[:, None])
         self._last = y[:, -1].copy()
         return out[0], out[1]
