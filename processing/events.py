@@ -18,12 +18,12 @@ What one lumbar sensor can and cannot say, honestly:
   spine allows (``TURN_MIN_DEG``) are taken as turning around and not reported;
 * a *fall* is an impact followed by the trunk's attitude staying changed
   (lying, or not getting up), judged from the sensor's own vertical, so it
-  needs no mounting.
+  needs no mounting. The trunk passing the bend limit on the way down is part of
+  the fall, not a bend (:class:`FallBends`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Final
@@ -43,6 +43,8 @@ from processing.held import HeldCondition
 from processing.lifts import LiftDetector
 from processing.posture import RestEdges, hysteresis
 from processing.profile import ClinicalProfile
+from processing.sitting import SITTING_BREAK_S as SITTING_BREAK_S
+from processing.sitting import SittingBouts as SittingBouts
 from processing.twists import TwistDetector
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
 
@@ -50,20 +52,6 @@ from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
 LATERAL_AWKWARD_DEG: Final = 20.0
 LATERAL_HOLD_S: Final = 1.0
 LATERAL_HYSTERESIS_DEG: Final = 3.0
-# A sitting bout survives breaks shorter than this (shifting, reaching, a brief stand).
-SITTING_BREAK_S: Final = 30.0
-# The posture says "sitting" a few tenths of a second after the pelvis came to rest on the
-# seat and still says it as the trunk starts to get up (its tilting rate is smoothed against
-# jitter), so a bout is dated by the trunk itself: it starts when the trunk came to rest
-# (flexion and side bend changing slower than SITTING_STILL_DPS) within SITTING_SETTLE_DEG
-# of the tilt it sat with, and ends when it started to move again; at most
-# SITTING_DATE_MAX_S from the posture's own edges, never across a gap.
-SITTING_STILL_DPS: Final = 3.0
-SITTING_SETTLE_DEG: Final = 2.0
-SITTING_DATE_MAX_S: Final = 5.0
-# Sitting held for less than this is passing through a seated pose (the pause between
-# sitting on the bed and lying back, or getting up from the floor), not sitting.
-SITTING_MIN_S: Final = 1.0
 # Falls (waist-worn sensors see 3 g and more in falls, up to about 2.5 g in sitting down
 # heavily): an impact beyond FALL_IMPACT_G, then an attitude change of at least
 # FALL_TILT_DEG still there FALL_AFTER_S later; the attitude before is from FALL_BEFORE_S.
@@ -72,6 +60,19 @@ FALL_TILT_DEG: Final = 60.0
 FALL_BEFORE_S: Final = (2.0, 1.0)
 FALL_AFTER_S: Final = (1.5, 3.0)
 FALL_REFRACTORY_S: Final = 5.0
+# A bend is part of a fall when a fall's impact comes within FALL_BEND_LEAD_S after the bend
+# began (the trunk passes the limit on the way down; a fall's descent lasts under a second)
+# or FALL_BEND_LAG_S before it (still pitching forward as it lands). Whether to wait for an
+# impact still to come is told by the hips dropping: the specific force under FALL_DROP_G
+# (an ordinary bend keeps it above ~0.75 g, a fall's descent takes it to 0.1–0.6 g) within
+# FALL_DROP_S (before, after) the bend began; the descent is under way by then.
+FALL_BEND_LEAD_S: Final = 2.0
+FALL_BEND_LAG_S: Final = 0.5
+FALL_DROP_G: Final = 0.6
+FALL_DROP_S: Final = (1.0, 0.3)
+# How far back the fall records for bends are kept behind the bends' own samples, s: a
+# bend's start may be dated back to when the trunk began to rise (REST_LOOKBACK_S).
+_FALL_MEMORY_S: Final = 30.0
 
 
 @dataclass(slots=True)
@@ -80,13 +81,24 @@ class _Candidate:
     t_s: float
     before: FloatArray  # attitude before, unit (3,)
     peak_g: float
+    fell: bool | None = None  # decided a fall or not (None: not yet)
 
 
 @dataclass(slots=True)
 class FallDetector:
-    """Impact, then a changed attitude that stays: a fall (see the module doc)."""
+    """Impact, then a changed attitude that stays: a fall (see the module doc).
+
+    Once ``watched`` (by :class:`FallBends`), it also keeps what bends need to know about
+    falls: the impacts and their verdicts (``impacts``), the stretches where the specific
+    force dropped under ``FALL_DROP_G`` (``drops``, (start, end) s) and the last time seen
+    (``seen_s``); the watcher forgets them (:meth:`forget_before`).
+    """
 
     rate_hz: float
+    watched: bool = False
+    seen_s: float = -math.inf
+    impacts: list[_Candidate] = field(default_factory=list)
+    drops: list[tuple[float, float]] = field(default_factory=list)
     _hist_up: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
     _hist_t: FloatArray = field(default_factory=lambda: np.empty(0))
     _pending: list[_Candidate] = field(default_factory=list)
@@ -101,6 +113,8 @@ class FallDetector:
         reported ``FALL_AFTER_S`` after the impact, even before the mounting is known.
         """
         n = len(t_s)
+        if n == 0:
+            return []
         keep = round((FALL_BEFORE_S[0] + FALL_AFTER_S[1] + 1.0) * self.rate_hz)
         up = np.concatenate([self._hist_up, up_s])[-keep - n :]
         t = np.concatenate([self._hist_t, t_s])[-keep - n :]
@@ -115,10 +129,13 @@ class FallDetector:
                 continue
             before = up[sel].sum(axis=0)
             peak_g = float(acc_norm_mps2[i] / GRAVITY_MPS2)
-            self._pending.append(
-                _Candidate(offset + int(i), ts, before / np.linalg.norm(before), peak_g)
-            )
+            cand = _Candidate(offset + int(i), ts, before / np.linalg.norm(before), peak_g)
+            self._pending.append(cand)
+            if self.watched:
+                self.impacts.append(cand)
             self._quiet_until_s = ts + FALL_REFRACTORY_S
+        if self.watched:
+            self._note_drops(t_s, acc_norm_mps2)
         notices = self._decide(t, up)
         self._hist_up, self._hist_t = up[-keep:], t[-keep:]
         return notices
@@ -132,12 +149,14 @@ class FallDetector:
                 continue
             sel = (t >= cand.t_s + FALL_AFTER_S[0]) & (t <= cand.t_s + FALL_AFTER_S[1])
             if not sel.any():
+                cand.fell = False
                 continue
             tilt = _angle_deg(up[sel].sum(axis=0), cand.before)
             # Still down at the end of the window (judged against the sensor's own vertical
             # before the fall, so it needs no mounting): the person did not get up.
             end_tilt = _angle_deg(up[sel][-max(1, len(up[sel]) // 4) :].sum(axis=0), cand.before)
-            if tilt >= FALL_TILT_DEG and end_tilt >= FALL_TILT_DEG:
+            cand.fell = tilt >= FALL_TILT_DEG and end_tilt >= FALL_TILT_DEG
+            if cand.fell:
                 # From the loss of balance to the impact; known FALL_AFTER_S later.
                 decided = cand.t_s + FALL_AFTER_S[1]
                 event = Event(
@@ -148,6 +167,24 @@ class FallDetector:
         self._pending = still
         return notices
 
+    def _note_drops(self, t_s: FloatArray, acc_norm_mps2: FloatArray) -> None:
+        """Note the stretches (start, end) s where |f| (N,) fell under FALL_DROP_G."""
+        low = np.concatenate([[False], acc_norm_mps2 < FALL_DROP_G * GRAVITY_MPS2, [False]])
+        edges = np.flatnonzero(np.diff(low.astype(np.int8)))
+        self.drops += [
+            (float(t_s[a]), float(t_s[b - 1])) for a, b in zip(edges[::2], edges[1::2], strict=True)
+        ]
+        self.seen_s = float(t_s[-1])
+
+    def dropped(self, from_s: float, to_s: float) -> bool:
+        """Whether |f| fell under FALL_DROP_G between ``from_s`` and ``to_s`` (s)."""
+        return any(a <= to_s and b >= from_s for a, b in self.drops)
+
+    def forget_before(self, t_s: float) -> None:
+        """Forget the impacts and drops before ``t_s`` (s): no bend asks about them."""
+        self.impacts = [c for c in self.impacts if c.t_s >= t_s]
+        self.drops = [d for d in self.drops if d[1] >= t_s]
+
 
 def _angle_deg(a: FloatArray, unit_b: FloatArray) -> float:
     """Angle between vector ``a`` (3,) and unit vector ``unit_b`` (3,), degrees."""
@@ -155,231 +192,95 @@ def _angle_deg(a: FloatArray, unit_b: FloatArray) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
-class SittingBouts:
-    """Sitting bouts longer than the profile allows; breaks under SITTING_BREAK_S do not count.
+class FallBends:
+    """Bend notices, less the bends that are part of a fall.
 
-    A bout is dated from when the trunk came to rest on the seat to when it started to
-    move out of it (see ``SITTING_STILL_DPS``); whether it is one bout, and whether it is
-    past the limit, follow the posture's sitting samples, in runs of SITTING_MIN_S or more.
+    A bend is part of a fall when a fall's impact lies within ``FALL_BEND_LAG_S`` before to
+    ``FALL_BEND_LEAD_S`` after its start, and either that impact came by the time the bend
+    opened or the hips dropped as it began (``FALL_DROP_S``); such a bend is dropped whole
+    (neither ``OPENED`` nor ``CLOSED`` goes out, so no alert and no event). Which bends
+    wait: one that opened with no impact near and no drop goes out at once with a hold of
+    ``FALL_DROP_S[1]`` or more (the real profiles' 3–10 s: ordinary bends are not delayed),
+    else ``FALL_DROP_S[1]`` after its start, to see the hips not drop; one that may be part of a
+    fall waits for the impact (up to ``FALL_BEND_LEAD_S`` after its start) and for the
+    fall's verdict (``FALL_AFTER_S`` after the impact), so its alert, if it is not a fall,
+    is late by up to ``FALL_BEND_LEAD_S`` + ``FALL_AFTER_S[1]``, 5 s. Notices go out in the
+    order they came (the alert policy's cooldown counts from the previous bend), so a bend
+    right after a waiting one waits too. Judged from the data alone, so streaming equals
+    offline; it needs the fall detector to have seen the raw samples up to the bends'.
     """
 
-    def __init__(self, profile: ClinicalProfile) -> None:
-        self.limit_s = profile.sitting_max_min * 60.0
-        self.start_s: float | None = None
-        self.last_s = -math.inf  # the last sitting sample of the bout
-        self.end_s = -math.inf  # when the trunk started to move out of the seat
-        self.opened = False
-        self.opened_s = math.nan  # when it passed the limit (valid once opened)
-        # The bout's first sitting sample, while the trunk was still moving there (s).
-        self._settle_from: float | None = None
-        # The first sample of the run of sitting samples going on at the end of the last
-        # chunk (s), if one was.
-        self._run_start_s: float | None = None
-        # The last SITTING_DATE_MAX_S (and a second more) of times, angles and gaps, to date
-        # a bout's edges across chunks.
-        self._hist_t = np.empty(0)
-        self._hist_flex = np.empty(0)
-        self._hist_lat = np.empty(0)
-        self._hist_gap = np.empty(0, dtype=bool)
+    def __init__(self, falls: FallDetector, hold_s: float) -> None:
+        """``hold_s``: the bends' hold time, s (a bend not yet opened began at most that
+        long ago, so what the fall detector knew before then is no longer asked for)."""
+        self.falls = falls
+        self.hold_s = hold_s
+        falls.watched = True
+        self._queue: list[EventNotice] = []
+        self._dropped: dict[float, bool] = {}  # verdicts of open bends, by start (s)
 
-    def update(self, c: EventChunk) -> list[EventNotice]:
-        notices: list[EventNotice] = []
-        n = len(c.t_s)
-        if n == 0:
-            return notices
-        edges = _SeatEdges(
-            np.concatenate([self._hist_t, c.t_s]),
-            np.concatenate([self._hist_flex, c.flexion_deg]),
-            np.concatenate([self._hist_lat, c.lateral_deg]),
-            np.concatenate([self._hist_gap, c.gap]),
-            len(self._hist_t),
-        )
-        if self._settle_from is not None:
-            self._settle(edges, edges.offset)
-        run_start = self._sitting_runs(c)
-        sitting = np.flatnonzero(c.t_s - run_start >= SITTING_MIN_S)  # NaN: not sitting
-        # Lying, taking the sensor off and gaps end a bout whatever their length.
-        ends = (c.posture == Posture.LYING) | (c.posture == Posture.NOT_WORN) | c.gap
-        ends_before = np.concatenate([[0], np.cumsum(ends)])  # ends in samples [0, i)
-        if len(sitting):
-            ts = c.t_s[sitting]
-            prev_t = np.concatenate([[self.last_s], ts[:-1]])
-            prev_i = np.concatenate([[-1], sitting[:-1]])
-            # An end between the previous sitting sample and this one (inclusive of this).
-            ended = ends_before[sitting + 1] - ends_before[prev_i + 1] > 0
-            # A break lasts until the run of sitting after it began, not until it counted.
-            new_bout = ended | (run_start[sitting] - prev_t > SITTING_BREAK_S)
-            if self.start_s is None:
-                new_bout[0] = True
-            cuts = np.flatnonzero(new_bout)
-            bounds = [*cuts.tolist(), len(sitting)]
-            if cuts.size == 0 or cuts[0] > 0:
-                bounds = [0, *bounds]  # the first stretch continues the open bout
-            for lo, hi in itertools.pairwise(bounds):
-                if hi <= lo:
-                    continue
-                if new_bout[lo]:
-                    notices += self._close()
-                    first = edges.index_of(float(run_start[sitting[lo]]))
-                    self.start_s = edges.came_to_rest(first)
-                    if edges.moving_at(first):  # still settling: it starts once at rest
-                        self._settle_from = self.start_s
-                        self._settle(edges, first)
-                start = self.start_s if self.start_s is not None else float(ts[lo])
-                if not self.opened:
-                    due = np.flatnonzero(ts[lo:hi] - start >= self.limit_s)
-                    if len(due):
-                        self.last_s = float(ts[lo + due[0]])
-                        self.opened, self.opened_s = True, self.last_s
-                        notices.append(
-                            EventNotice(Phase.OPENED, self._event(self.last_s, math.nan))
-                        )
-                self.last_s = float(ts[hi - 1])
-                # An alert that went out is not taken back: the bout ends no earlier than it.
-                floor_s = self.opened_s if self.opened else start
-                last = edges.offset + int(sitting[hi - 1])
-                self.end_s = max(edges.started_moving(last), floor_s)
-            last_sit = int(sitting[-1])
-        else:
-            last_sit = -1
-        # After the last sitting sample: an end, or a long enough stretch, ends the bout
-        # (unless sitting began again within the break and may yet count).
-        pending = self._run_start_s is not None and (
-            self._run_start_s - self.last_s <= SITTING_BREAK_S
-        )
-        if self.start_s is not None and (
-            ends_before[n] - ends_before[last_sit + 1] > 0
-            or (c.t_s[-1] - self.last_s > SITTING_BREAK_S and not pending)
-        ):
-            notices += self._close()
-        keep = edges.t >= c.t_s[-1] - (SITTING_DATE_MAX_S + 1.0)
-        self._hist_t, self._hist_flex = edges.t[keep], edges.flex[keep]
-        self._hist_lat, self._hist_gap = edges.lat[keep], edges.gap[keep]
-        return notices
-
-    def finish(self) -> list[EventNotice]:
-        return self._close()
-
-    def _sitting_runs(self, c: EventChunk) -> FloatArray:
-        """When the run of sitting samples each sample is in began (s, (N,); NaN where not
-        sitting); a gap starts a new run. Carries the run going on at the end."""
-        is_sit = c.posture == Posture.SITTING
-        before = np.concatenate([[self._run_start_s is not None], is_sit[:-1]])
-        begins = is_sit & (~before | c.gap)
-        idx = np.maximum.accumulate(np.where(begins, np.arange(len(is_sit)), -1))
-        carried = math.nan if self._run_start_s is None else self._run_start_s
-        start = np.where(idx >= 0, c.t_s[np.maximum(idx, 0)], carried)
-        start = np.where(is_sit, start, math.nan)
-        self._run_start_s = float(start[-1]) if is_sit[-1] else None
-        return start
-
-    def _settle(self, edges: _SeatEdges, i: int) -> None:
-        """Move a settling bout's start on to when the trunk came to rest, from sample ``i``
-        of ``edges`` on (it is decided within SITTING_DATE_MAX_S, before any limit)."""
-        if self._settle_from is None:
-            return
-        rest_s, decided = edges.comes_to_rest(i, self._settle_from)
-        if rest_s is not None and self.start_s is not None:
-            self.start_s = rest_s
-        if decided:
-            self._settle_from = None
-
-    def _event(self, detected_s: float, end_s: float) -> Event:
-        start = self.start_s if self.start_s is not None else detected_s
-        duration = (self.last_s if math.isnan(end_s) else end_s) - start
-        severity = Severity.FAR_BEYOND if duration >= 2 * self.limit_s else Severity.BEYOND
-        return Event("prolonged_sitting", start, end_s, math.nan, "", severity, detected_s)
-
-    def _close(self) -> list[EventNotice]:
-        notices = []
-        if self.start_s is not None and self.opened:
-            notices.append(EventNotice(Phase.CLOSED, self._event(self.last_s, self.end_s)))
-        self.start_s, self.opened, self._settle_from = None, False, None
-        return notices
-
-
-@dataclass(frozen=True, slots=True)
-class _SeatEdges:
-    """Recent samples (M,) of times (s), flexion and side bend (degrees) and gaps, to date
-    where a sitting bout began and ended (see ``SITTING_STILL_DPS``); ``offset`` is the
-    index of the chunk's first sample."""
-
-    t: FloatArray
-    flex: FloatArray
-    lat: FloatArray
-    gap: BoolArray
-    offset: int
-
-    def _moving(self, lo: int, hi: int) -> BoolArray:
-        """Whether the trunk turned faster than SITTING_STILL_DPS into each sample of [lo, hi)."""
-        a = max(lo - 1, 0)
-        dt = np.maximum(np.diff(self.t[a:hi]), 1e-9)
-        fast = np.hypot(np.diff(self.flex[a:hi]), np.diff(self.lat[a:hi])) / dt > SITTING_STILL_DPS
-        if a == lo:  # the very first sample kept has no sample before it
-            fast = np.concatenate([[False], fast])
-        out: BoolArray = fast & ~self.gap[lo:hi]  # nothing is known across a gap
+    def update(self, notices: list[EventNotice], now_s: float) -> list[EventNotice]:
+        """The bend notices that can go out, given new ones; ``now_s``: the bends' last
+        sample (s)."""
+        out = self._release(notices, final=False)
+        head = self._queue[0].event.start_s if self._queue else now_s
+        self.falls.forget_before(min(head, now_s - self.hold_s) - _FALL_MEMORY_S)
         return out
 
-    def _window(self, i: int) -> int:
-        return int(np.searchsorted(self.t, self.t[i] - SITTING_DATE_MAX_S, side="left"))
+    def finish(self, notices: list[EventNotice]) -> list[EventNotice]:
+        """The rest: an impact never decided was no fall (none was reported)."""
+        return self._release(notices, final=True)
 
-    def _back(self, i: int, lo: int, keep: BoolArray) -> int:
-        """The first index of the run of ``keep`` (over [lo, i]) that ends at ``i``, not
-        crossing a gap (a sample after a gap is the first a run may hold)."""
-        blocked = ~keep
-        blocked[:-1] |= self.gap[lo + 1 : i + 1]
-        stops = np.flatnonzero(blocked)
-        return lo if len(stops) == 0 else lo + int(stops[-1]) + 1
+    def _release(self, notices: list[EventNotice], final: bool) -> list[EventNotice]:
+        self._queue += notices
+        out = []
+        while self._queue:
+            notice = self._queue[0]
+            start = notice.event.start_s
+            if notice.phase is Phase.OPENED:
+                verdict = self._part_of_fall(notice.event, final)
+                if verdict is None:
+                    break
+                self._dropped[start] = verdict
+            # A closing comes after its opening, which was judged (or never went out).
+            dropped = self._dropped.get(start, False)
+            if notice.phase is Phase.CLOSED:
+                self._dropped.pop(start, None)
+            self._queue.pop(0)
+            if not dropped:
+                out.append(notice)
+        return out
 
-    def index_of(self, t_s: float) -> int:
-        """The index of the sample at ``t_s`` (s; one of ``t``, or the first after it)."""
-        return min(int(np.searchsorted(self.t, t_s, side="left")), len(self.t) - 1)
-
-    def moving_at(self, i: int) -> bool:
-        """Whether the trunk was moving into sample ``i``."""
-        return bool(self._moving(i, i + 1)[0])
-
-    def comes_to_rest(self, i: int, from_s: float) -> tuple[float | None, bool]:
-        """The first still sample from sample ``i`` on, within SITTING_DATE_MAX_S of
-        ``from_s`` and before a gap (s, or None), and whether that is decided (found, or
-        the window or a gap passed)."""
-        moving = self._moving(i, len(self.t))
-        stops = np.flatnonzero(self.gap[i:] | (self.t[i:] > from_s + SITTING_DATE_MAX_S))
-        end = int(stops[0]) if len(stops) else len(moving)
-        still = np.flatnonzero(~moving[:end])
-        if len(still):
-            return float(self.t[i + int(still[0])]), True
-        return None, end < len(moving)
-
-    def came_to_rest(self, i: int) -> float:
-        """When the trunk came to rest before sample ``i`` (s; its own time when moving)."""
-        lo = self._window(i)
-        still = ~self._moving(lo, i + 1)
-        settled = still & (np.abs(self.flex[lo : i + 1] - self.flex[i]) <= SITTING_SETTLE_DEG)
-        if not settled[-1]:
-            return float(self.t[i])
-        return float(self.t[self._back(i, lo, settled)])
-
-    def started_moving(self, i: int) -> float:
-        """When the trunk started the movement sample ``i`` is in (s): the last still
-        sample before it; its own time when still."""
-        lo = self._window(i)
-        moving = self._moving(lo, i + 1)
-        if not moving[-1]:
-            return float(self.t[i])
-        first = self._back(i, lo, moving)
-        return float(self.t[max(first - 1, lo)])
+    def _part_of_fall(self, bend: Event, final: bool) -> bool | None:
+        """Whether ``bend`` (opened) is part of a fall; None while that is not known."""
+        f = self.falls
+        cue_to = bend.start_s + FALL_DROP_S[1]
+        if f.seen_s < cue_to and not final:
+            return None
+        lead = bend.start_s + FALL_BEND_LEAD_S
+        impact_by = lead if f.dropped(bend.start_s - FALL_DROP_S[0], cue_to) else bend.detected_s
+        impact_by = min(impact_by, lead)
+        if f.seen_s < impact_by and not final:
+            return None
+        near = [c for c in f.impacts if bend.start_s - FALL_BEND_LAG_S <= c.t_s <= impact_by]
+        if any(c.fell for c in near):
+            return True
+        if any(c.fell is None for c in near) and not final:
+            return None
+        return False
 
 
 class EventDetector:
     """The detectors over the final results of one stream, for one patient's profile.
 
     Falls are not here: :class:`FallDetector` runs on the raw stream (it needs no
-    mounting), so that a fall is reported as soon as it is decided.
+    mounting), so that a fall is reported as soon as it is decided; the one from
+    :meth:`watch_falls` also takes away the bends that are part of its falls.
     """
 
     def __init__(self, profile: ClinicalProfile, rate_hz: float) -> None:
         self.profile = profile
+        self.rate_hz = rate_hz
         p = profile
         self._bend_on = False
         self._lat_on = False
@@ -390,6 +291,14 @@ class EventDetector:
         self.sitting = SittingBouts(p)
         self.lifts = LiftDetector(profile, rate_hz)
         self._side_per_minute = PerMinute()
+        self._fall_bends: FallBends | None = None
+
+    def watch_falls(self) -> FallDetector:
+        """A fall detector for the same stream, whose falls take their bends away
+        (:class:`FallBends`): feed it the raw samples before their results come here."""
+        falls = FallDetector(self.rate_hz)
+        self._fall_bends = FallBends(falls, self.profile.flexion_hold_s)
+        return falls
 
     def update(self, c: EventChunk) -> list[EventNotice]:
         """Notices for N new final samples, in time order (fast and final detectors)."""
@@ -434,6 +343,8 @@ class EventDetector:
             self._lat_on,
         )
         bends = self.bend.update(t_s, bend & eligible, flexion_deg, gap, dates)
+        if self._fall_bends is not None:
+            bends = self._fall_bends.update(bends, float(t_s[-1]))
         return bends + self.lateral.update(t_s, side & eligible, lateral_deg, gap)
 
     def update_final(self, c: EventChunk) -> list[EventNotice]:
@@ -448,7 +359,10 @@ class EventDetector:
         )
 
     def finish(self) -> list[EventNotice]:
-        notices = self.bend.finish() + self.lateral.finish() + self.twist.finish()
+        bends = self.bend.finish()
+        if self._fall_bends is not None:
+            bends = self._fall_bends.finish(bends)
+        notices = bends + self.lateral.finish() + self.twist.finish()
         notices += self.lifts.finish()
         return sorted(notices + self.sitting.finish(), key=_order)
 

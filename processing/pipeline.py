@@ -17,7 +17,7 @@ import numpy as np
 from processing.angles import trunk_angles
 from processing.buffer import ColumnBuffer
 from processing.event_types import EventChunk, EventNotice
-from processing.events import EventDetector, FallDetector
+from processing.events import EventDetector
 from processing.features import FeatureExtractor
 from processing.gait import StepDetector
 from processing.mounting import Mounting, nominal_mounting
@@ -82,7 +82,7 @@ class Analyzer(MountingSearch):
         self.settings = settings
         self.sample_rate_hz = sample_rate_hz
         self._events = None if profile is None else EventDetector(profile, sample_rate_hz)
-        self._falls = None if profile is None else FallDetector(sample_rate_hz)
+        self._falls = None if self._events is None else self._events.watch_falls()
         self._notices: list[EventNotice] = []
         self._orient = OrientationEstimator(settings.orientation, sample_rate_hz)
         self._features = FeatureExtractor(sample_rate_hz)
