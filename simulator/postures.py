@@ -46,6 +46,14 @@ def standing(pl: Planner, duration_s: float, sway_deg: float = 1.0,
     rng = pl.rng
     b = pl.builder(Posture.STANDING)
     base = pl.state.pose.copy()
+    # Weight shifts lean the pelvis a little either side of the person's own standing, and
+    # each spell of standing comes back to it: the shifts must not add up over a day (they
+    # did, to 11° off after a few hundred of them).
+    base[FLEX] = pl.person.stand_flexion_rad
+    base[LAT] = 0.0
+    settle = min(1.0, duration_s)
+    b.move_to(FLEX, 0.0, settle, float(base[FLEX]))
+    b.move_to(LAT, 0.0, settle, float(base[LAT]))
     _add_sway(b, rng, sway_deg * _DEG, 0.006, (0.08, 0.4))
     for t in _event_times(rng, duration_s, shift_every_s, 3.0):
         dur = float(rng.uniform(0.8, 2.0))
