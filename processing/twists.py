@@ -2,7 +2,9 @@
 
 One lumbar sensor sees the pelvis turn, not the spine twist above it, and cannot
 tell a twist from turning on the spot; so rotations larger than a spine allows
-(``TURN_MIN_DEG``), or with steps in them, are turning around and not reported.
+(``TURN_MIN_DEG``), or with steps in them, are turning around and not reported;
+nor are rotations within ``TWIST_LYING_S`` of lying (getting into or out of bed
+swings the whole body round).
 
 A twist is the heading's excursion from where it started: turning out and back
 is one twist, whose peak is the largest excursion. Rotations less than
@@ -22,7 +24,7 @@ import numpy as np
 from processing.event_types import Event, EventChunk, EventNotice, PerMinute, Phase, Severity
 from processing.posture import hysteresis
 from processing.profile import ClinicalProfile
-from processing.types import BoolArray, FloatArray
+from processing.types import BoolArray, FloatArray, Posture
 
 # Pelvis rotations beyond this are turning around, not twisting the spine.
 TURN_MIN_DEG: Final = 100.0
@@ -35,6 +37,9 @@ TWIST_RETURN_FRACTION: Final = 0.3
 TWIST_RETURN_DEG: Final = 5.0
 # Rotations closer than this in time belong to one twist (out and back).
 TWIST_MERGE_S: Final = 2.0
+# A rotation within this time (s) of lying is getting into or out of bed (swinging the legs
+# round), rolling over or a fall: the whole body turns, not the spine.
+TWIST_LYING_S: Final = 2.0
 # A rotation is followed from this fraction of the rate limit (so that its slow start and
 # end count), and is a twist only if its rate reached the limit.
 TWIST_TRACK_FRACTION: Final = 0.3
@@ -51,6 +56,7 @@ class _Twist:
     max_flex_deg: float = -math.inf
     max_rate_dps: float = 0.0
     steps: int = 0
+    near_lying: bool = False
 
 
 class TwistDetector:
@@ -64,6 +70,7 @@ class TwistDetector:
         # After the heading came back, the rest of that rotation is not a new twist.
         self._wait_still = False
         self._per_minute = PerMinute()
+        self._lying_s = -math.inf  # the last lying sample so far, s
 
     def update(self, c: EventChunk, eligible: BoolArray) -> list[EventNotice]:
         """Twists closed in these N samples; ``eligible`` (N,) is False where a twist
@@ -80,6 +87,9 @@ class TwistDetector:
         self._last_t = float(c.t_s[-1])
         dt = np.diff(c.t_s, prepend=prev_t)
         step = np.where(c.gap, 0.0, rate_dps * dt)
+        lying = c.posture == Posture.LYING
+        last_lying = np.maximum.accumulate(np.where(lying, c.t_s, self._lying_s))
+        self._lying_s = float(last_lying[-1])
         notices: list[EventNotice] = []
         i = 0
         while i < n:
@@ -95,10 +105,11 @@ class TwistDetector:
                     break
                 i += int(ahead[0])
                 self._run = _Twist(float(c.t_s[i]), float(c.t_s[i]))
+                self._run.near_lying = c.t_s[i] - last_lying[i] <= TWIST_LYING_S
             elif c.gap[i]:
                 notices += self._close()  # nothing is known across a gap
                 continue
-            stop, over = self._follow(c, active, step, speed, i)
+            stop, over = self._follow(c, active, step, speed, i, lying)
             i = stop
             if over:
                 notices += self._close()
@@ -108,8 +119,9 @@ class TwistDetector:
         return self._close()
 
     def _follow(
-        self, c: EventChunk, active: BoolArray, step: FloatArray, speed: FloatArray, i: int
-    ) -> tuple[int, bool]:
+        self, c: EventChunk, active: BoolArray, step: FloatArray, speed: FloatArray, i: int,
+        lying: BoolArray,
+    ) -> tuple[int, bool]:  # fmt: skip
         """Follow the open twist from sample ``i``: where it stopped, and whether it is over."""
         run = self._run
         if run is None:
@@ -147,6 +159,7 @@ class TwistDetector:
         run.max_flex_deg = max(run.max_flex_deg, float(np.max(c.flexion_deg[i:end])))
         run.max_rate_dps = max(run.max_rate_dps, float(np.max(speed[i:end])))
         run.steps += int(np.count_nonzero(c.step_peak[i:end]))
+        run.near_lying |= bool(lying[i:end].any())
         rotating = np.flatnonzero(active[i:end])
         if back:
             run.last_s = float(c.t_s[end - 1])
@@ -166,6 +179,8 @@ class TwistDetector:
             return []  # a slow turn, not a twist
         if run.steps >= TURN_MIN_STEPS:
             return []  # the feet stepped round with the pelvis: turning, not twisting
+        if run.near_lying:
+            return []  # getting into or out of bed, rolling over, falling
         bent = run.max_flex_deg > p.flexion_caution_deg
         often = self._per_minute.count(run.start_s) > p.twist_max_per_min
         severity = Severity.FAR_BEYOND if bent or often else Severity.BEYOND
