@@ -12,7 +12,7 @@ from processing.pipeline import PipelineSettings, analyze_samples
 from processing.types import Posture
 from simulator import SimResult, simulate
 from simulator.scenarios import from_activities, random_day
-from simulator.scoring import match_events
+from simulator.scoring import excuse, match_events, true_peak
 from simulator.truth_types import Event as TruthEvent
 from spinewatch.profiles import load_profile
 
@@ -344,7 +344,9 @@ def test_falls_and_bends_on_simulated_days() -> None:
         "maintenance", {"flexion_limit_deg": 30, "flexion_caution_deg": 20, "flexion_hold_s": 0.0}
     )
     tp = fp = fn = falls = 0
-    for seed in (21, 22, 23, 24, 25, 26):
+    # 35 and 47 have no walking (the mounting comes from still postures and bends), 42
+    # stands a few degrees off its reference.
+    for seed in (21, 22, 35, 42, 47, 48):
         sim = simulate(random_day(seed, hours=0.5, mounting_mode="random"), seed=seed)
         res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
         found = _closed(res.events)
@@ -352,13 +354,21 @@ def test_falls_and_bends_on_simulated_days() -> None:
         score = match_events(
             sim.truth.events_of("bend"), [e for e in found if e.type == "bend"]
         )
+        # Within 2° of the limit is a coin flip for a sensor whose angles are 1–2° off
+        # (seed 42 reads 1.2° high all day): neither a miss nor an extra.
+        tl = sim.truth.timeline
+        score = excuse(
+            score,
+            lambda e: abs(e.peak_deg - 30.0) <= 2.0,
+            lambda d, tl=tl: 28.0 <= true_peak(tl, d) < 30.0,
+        )
         fn += len(score.missed)
         tp += score.hits
         assert score.late(0.5) == ()
         fp += len(score.extra)
     assert falls == 0  # ordinary days: bends, lifts, twists, lying down — no fall
     assert tp / (tp + fn) >= 0.95
-    # Getting down to the floor and up are bends in the truth too (issue 3); 0 extra of 73.
+    # Getting down to the floor and up are bends in the truth too (issue 3).
     assert tp / (tp + fp) >= 0.95
 
 
@@ -367,7 +377,8 @@ def test_lift_like_movements_are_found_with_their_technique() -> None:
     # down to something low (peak 40° or more) as lift-like, and so does the detector.
     profile = load_profile("maintenance")
     found = right = total = extra = 0
-    for seed in (21, 22, 23):
+    # 34 lifts after a flight of stairs, 42 from standing that reads 5° off upright.
+    for seed in (22, 34, 42):
         sim = simulate(random_day(seed, hours=0.5, mounting_mode="random"), seed=seed)
         res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
         lifts = [e for e in _closed(res.events) if e.type == "lift"]
@@ -381,15 +392,14 @@ def test_lift_like_movements_are_found_with_their_technique() -> None:
     assert total >= 15
     assert found / total >= 0.95
     assert right / found >= 0.9
-    # Known extras: leans of the sit-to-stand exercise (see the closing note of issue 3).
-    assert found / (found + extra) >= 0.8
+    assert found / (found + extra) >= 0.95
 
 
 def test_twists_out_and_back_are_one_each() -> None:
     # The simulator twists out and back, left then right a second apart: each is one twist.
     profile = load_profile("maintenance", {"twist_limit_deg": 20})
     tp = fp = fn = 0
-    for seed in (21, 23, 24):
+    for seed in (23, 35, 44):
         sim = simulate(random_day(seed, hours=0.5, mounting_mode="random"), seed=seed)
         res = analyze_samples(sim.samples, PipelineSettings(), 100.0, profile)
         det = [e for e in _closed(res.events) if e.type == "twist"]
