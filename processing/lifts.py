@@ -164,10 +164,11 @@ class LiftDetector:
         # A lean is a lean both from the day's upright reference and from the patient's quiet
         # standing of the moment, which can read a few degrees off it: measured from the
         # reference alone, such standing would never end an episode (or would seem to lean).
+        # That standing is under LEAN_ENTER_DEG, so past twice that a lean is past it anyway.
         quiet = (posture == Posture.STANDING) & (incl < LEAN_ENTER_DEG) & ~gap
         seated = np.isin(posture, _SEATED) | gap
         lean = self._stance.lean_deg(
-            flexion_deg, lateral_deg, incl, quiet, seated, from_deg=LEAN_EXIT_DEG
+            flexion_deg, lateral_deg, incl, quiet, seated, LEAN_EXIT_DEG, 2 * LEAN_ENTER_DEG
         )
         # Walking, sitting, lying and off the body end an episode; no lean starts one there.
         stop = np.isin(posture, _STOPS)

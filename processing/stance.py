@@ -23,7 +23,7 @@ from typing import Final
 import numpy as np
 from scipy.signal import lfilter, lfilter_zi
 
-from processing.types import BoolArray, FloatArray
+from processing.types import BoolArray, FloatArray, IntArray
 
 # Averaging time of the standing angles, s: long against sway, short against a day.
 STANCE_TAU_S: Final = 2.0
@@ -51,64 +51,65 @@ class StandingBaseline:
 
     def lean_deg(
         self, flexion_deg: FloatArray, lateral_deg: FloatArray, inclination: FloatArray,
-        quiet: BoolArray, forget: BoolArray, from_deg: float,
+        quiet: BoolArray, forget: BoolArray, from_deg: float, to_deg: float,
     ) -> FloatArray:  # fmt: skip
         """How far the trunk leans, degrees (N,): the smaller of its ``inclination`` from the
         day's upright (degrees, (N,)) and its inclination from the standing of the moment.
 
-        Only where the inclination is ``from_deg`` or more: under it the smaller is under it
-        too, and callers compare leans with thresholds no lower than it (this saves two
-        cosines and an arc cosine on most of a day). Other arguments as :meth:`update`.
+        Worked out only where the inclination is from ``from_deg`` up to ``to_deg`` (this
+        saves two cosines and an arc cosine on most of a day): under it the smaller is under
+        it too, and past it both are past ``to_deg`` less the standing's own inclination,
+        which is under the ``quiet`` samples' largest. Callers compare leans with thresholds
+        in between. Other arguments as :meth:`update`.
         """
-        base_flex, base_lat = self.update(flexion_deg, lateral_deg, quiet, forget)
         out = inclination.copy()
-        idx = np.flatnonzero(inclination >= from_deg)
-        rel = inclination_deg(flexion_deg[idx] - base_flex[idx], lateral_deg[idx] - base_lat[idx])
+        idx = np.flatnonzero((inclination >= from_deg) & (inclination < to_deg))
+        base_flex, base_lat = self.update(flexion_deg, lateral_deg, quiet, forget, idx)
+        rel = inclination_deg(flexion_deg[idx] - base_flex, lateral_deg[idx] - base_lat)
         out[idx] = np.minimum(inclination[idx], rel)
         return out
 
     def update(
         self, flexion_deg: FloatArray, lateral_deg: FloatArray, quiet: BoolArray,
-        forget: BoolArray,
+        forget: BoolArray, at: IntArray | None = None,
     ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
-        """Baseline flexion and side bend (degrees, each shape (N,)) at each of N samples,
-        from the samples where ``quiet`` (N,) holds since the last one where ``forget`` (N,)
-        did, this one included."""
-        cuts = np.flatnonzero(forget)
-        if len(cuts) == 0:
-            return self._run(flexion_deg, lateral_deg, quiet)
-        bounds = [0, *np.flatnonzero(np.diff(forget.astype(np.int8)) != 0) + 1, len(forget)]
-        flex_parts: list[FloatArray] = []
-        lat_parts: list[FloatArray] = []
+        """Baseline flexion and side bend (degrees, each shape (M,)) at the samples ``at``
+        (M indices into the N, increasing; default all), from the samples where ``quiet``
+        (N,) holds since the last one where ``forget`` (N,) did, that one included."""
+        n = len(flexion_deg)
+        at = np.arange(n) if at is None else at
+        out = np.zeros((2, len(at)))
+        bounds = [0, n]
+        if forget.any():
+            bounds = [0, *(np.flatnonzero(np.diff(forget.astype(np.int8)) != 0) + 1), n]
         for a, b in itertools.pairwise(bounds):
+            lo, hi = (int(k) for k in np.searchsorted(at, [a, b]))
             if forget[a]:
                 self._zi, self._last, self._quiet_n = None, np.zeros(2), 0
-                flex_parts.append(np.zeros(b - a))
-                lat_parts.append(np.zeros(b - a))
             else:
-                f, lat = self._run(flexion_deg[a:b], lateral_deg[a:b], quiet[a:b])
-                flex_parts.append(f)
-                lat_parts.append(lat)
-        return np.concatenate(flex_parts), np.concatenate(lat_parts)
+                part = self._run(flexion_deg[a:b], lateral_deg[a:b], quiet[a:b], at[lo:hi] - a)
+                out[:, lo:hi] = part
+        return out[0], out[1]
 
     def _run(
-        self, flexion_deg: FloatArray, lateral_deg: FloatArray, quiet: BoolArray
-    ) -> tuple[FloatArray, FloatArray]:
-        n = len(flexion_deg)
+        self, flexion_deg: FloatArray, lateral_deg: FloatArray, quiet: BoolArray, at: IntArray
+    ) -> FloatArray:
+        """Baseline (flexion, side bend) at samples ``at`` of a stretch with no forgetting,
+        degrees, shape (2, M)."""
         settled = self._settled(quiet)
         idx = np.flatnonzero(settled)
         if len(idx) == 0:
-            return np.full(n, self._last[0]), np.full(n, self._last[1])
+            return np.repeat(self._last[:, None], len(at), axis=1)
         x = np.stack([flexion_deg[idx], lateral_deg[idx]])  # (2, K)
         if self._zi is None:
             # Start at the first standing sample, not at zero: no ramp from the reference.
             self._zi = lfilter_zi(self._b, self._a)[0] * x[:, :1]
         y, self._zi = lfilter(self._b, self._a, x, axis=1, zi=self._zi)
         # Each sample takes the average at the last quiet sample up to it (its rank in idx).
-        pos = np.cumsum(settled) - 1
-        out = np.where(pos >= 0, y[:, np.maximum(pos, 0)], self._last[:, None])
+        pos = np.cumsum(settled)[at] - 1
+        out: FloatArray = np.where(pos >= 0, y[:, np.maximum(pos, 0)], self._last[:, None])
         self._last = y[:, -1].copy()
-        return out[0], out[1]
+        return out
 
     def _settled(self, quiet: BoolArray) -> BoolArray:
         """Quiet samples (N,) whose quiet run has lasted ``STANCE_SETTLE_S`` by then."""
