@@ -86,6 +86,8 @@ class EventChunk:
         magnitude, (N,). up_s: earth-up seen from the sensor, (N, 3). gap: the sample
         follows a gap, (N,). vert_mps2: vertical free acceleration, m/s², (N,).
         step_peak: a foot-contact-like peak of vertical acceleration, (N,).
+        inclination_deg: the trunk's angle from upright, (N,), if already worked out
+        (the detectors work it out from flexion and side bend otherwise).
     """
 
     t_s: FloatArray
@@ -98,6 +100,7 @@ class EventChunk:
     gap: BoolArray
     vert_mps2: FloatArray
     step_peak: BoolArray
+    inclination_deg: FloatArray | None = None
 
 
 class PerMinute:

@@ -355,7 +355,10 @@ class EventDetector:
         return (
             self.twist.update(c, eligible)
             + self.sitting.update(c)
-            + self.lifts.update(c.t_s, c.flexion_deg, c.lateral_deg, c.posture, c.vert_mps2, c.gap)
+            + self.lifts.update(
+                c.t_s, c.flexion_deg, c.lateral_deg, c.posture, c.vert_mps2, c.gap,
+                c.inclination_deg,
+            )
         )
 
     def finish(self) -> list[EventNotice]:

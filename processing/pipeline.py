@@ -314,6 +314,7 @@ class Analyzer(MountingSearch):
                     g("gap", a, b),
                     g("vraw", a, b),
                     g("peak", a, b),
+                    incl,
                 )
             )
         return (g("t", a, b).copy(), g("quat", a, b).copy(), flexion, lateral, incl, posture)
