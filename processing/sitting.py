@@ -23,7 +23,7 @@ import numpy as np
 
 from processing.event_types import Event, EventChunk, EventNotice, Phase, Severity
 from processing.profile import ClinicalProfile
-from processing.types import BoolArray, FloatArray, Posture
+from processing.types import BoolArray, FloatArray, IntArray, Posture
 
 # A sitting bout survives breaks shorter than this (shifting, reaching, a brief stand).
 SITTING_BREAK_S: Final = 30.0
@@ -113,9 +113,9 @@ class SittingBouts:
                         self._settle(edges, first)
                 start = self.start_s if self.start_s is not None else float(ts[lo])
                 if not self.opened:
-                    due = np.flatnonzero(ts[lo:hi] - start >= self.limit_s)
-                    if len(due):
-                        self.last_s = float(ts[lo + due[0]])
+                    due = self._due(edges, sitting[lo:hi], ts[lo:hi] - start)
+                    if due is not None:
+                        self.last_s = float(ts[lo + due])
                         self.opened, self.opened_s = True, self.last_s
                         notices.append(
                             EventNotice(Phase.OPENED, self._event(self.last_s, math.nan))
@@ -145,6 +145,16 @@ class SittingBouts:
 
     def finish(self) -> list[EventNotice]:
         return self._close()
+
+    def _due(self, edges: _SeatEdges, sitting: IntArray, sat_s: FloatArray) -> int | None:
+        """The first of these sitting samples (indices into the chunk, (M,), sat for
+        ``sat_s`` (M,) s) where the bout passed the limit with the trunk still on the seat,
+        or None. The posture still says sitting for a moment once the trunk has begun to
+        get up (or to lie back): a bout that ends just short of the limit is not past it."""
+        for k in np.flatnonzero(sat_s >= self.limit_s).tolist():
+            if not edges.moving_at(edges.offset + int(sitting[k])):
+                return int(k)
+        return None
 
     def _sitting_runs(self, c: EventChunk) -> FloatArray:
         """When the run of sitting samples each sample is in began (s, (N,); NaN where not
