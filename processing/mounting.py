@@ -166,15 +166,7 @@ def forward_from_bends(
     cos = up_s @ up
     lo, hi = np.cos(np.radians(BEND_RANGE_DEG[1])), np.cos(np.radians(BEND_RANGE_DEG[0]))
     tilted = up_s[(cos > lo) & (cos < hi) & (motion_rads > MOVING_RADS)]
-    if len(tilted) == 0:
-        return any_perpendicular(up), 0.0
-    dev = tilted - np.outer(tilted @ up, up)
-    dev /= np.linalg.norm(dev, axis=1, keepdims=True)
-    mean = -dev.mean(axis=0)  # earth-up tilts backward in the body when the trunk bends forward
-    norm = float(np.linalg.norm(mean))
-    if norm < 1e-9:
-        return any_perpendicular(up), 0.0
-    return mean / norm, norm
+    return forward_from_peaks(tilted, up)
 
 
 # Without walking, still postures are grouped at this angular radius (a little wider than
@@ -270,12 +262,14 @@ def bend_peaks(
 
 
 def forward_from_peaks(peaks: FloatArray, up: FloatArray) -> tuple[FloatArray, float]:
-    """Forward axis ⟂ ``up`` from bend peaks (B, 3); ``(forward, consistency)`` as in
-    :func:`forward_from_bends`, consistency 0 when there are none."""
-    if len(peaks) == 0:
-        return any_perpendicular(up), 0.0
+    """Forward axis ⟂ ``up`` from bend peaks or tilted samples (B, 3) of earth-up seen from
+    the sensor; ``(forward, consistency)`` as in :func:`forward_from_bends`, consistency 0
+    when there are none."""
     dev = peaks - np.outer(peaks @ up, up)
-    dev /= np.linalg.norm(dev, axis=1, keepdims=True)
+    size = np.linalg.norm(dev, axis=1)
+    dev = dev[size > 1e-9] / size[size > 1e-9, None]  # a peak along ``up`` shows no way
+    if len(dev) == 0:
+        return any_perpendicular(up), 0.0
     mean = -dev.mean(axis=0)  # earth-up tilts backward in the body when the trunk bends forward
     norm = float(np.linalg.norm(mean))
     if norm < 1e-9:

@@ -6,8 +6,8 @@ hour bent over a sink, quiet standing can read a few degrees off it. Thresholds 
 few degrees (leaning out of upright, :mod:`processing.lifts`) then never see the
 trunk come back, and separate movements merge. This tracks the flexion and side bend
 of recent quiet standing with an exponential average over standing samples only, and
-holds it through everything else (a lean, walking, sitting), so that a lean can be
-measured from where this standing spell started.
+holds it through a lean or walking, so that a lean can be measured from where this
+standing spell started.
 
 Sitting, lying, taking the sensor off and gaps forget it (back to the reference):
 upright sitting can read like standing, and a lean out of a chair must not be

@@ -3,8 +3,10 @@
 One lumbar sensor sees the pelvis turn, not the spine twist above it, and cannot
 tell a twist from turning on the spot; so rotations larger than a spine allows
 (``TURN_MIN_DEG``), or with steps in them, are turning around and not reported;
-nor are rotations within ``TWIST_LYING_S`` of lying (getting into or out of bed
-swings the whole body round).
+nor are rotations that begin within ``TWIST_LYING_S`` of lying, or that are still
+open (turning, or within ``TWIST_MERGE_S`` of it) when lying begins: getting into or
+out of bed swings the whole body round. A twist that came back before the patient
+lay down is a twist.
 
 A twist is the heading's excursion from where it started: turning out and back
 is one twist, whose peak is the largest excursion. Rotations less than
@@ -37,8 +39,9 @@ TWIST_RETURN_FRACTION: Final = 0.3
 TWIST_RETURN_DEG: Final = 5.0
 # Rotations closer than this in time belong to one twist (out and back).
 TWIST_MERGE_S: Final = 2.0
-# A rotation within this time (s) of lying is getting into or out of bed (swinging the legs
-# round), rolling over or a fall: the whole body turns, not the spine.
+# A rotation that begins within this time (s) after lying, or is still open when lying
+# begins, is getting into or out of bed (the legs swing round), rolling over or a fall: the
+# whole body turns, not the spine.
 TWIST_LYING_S: Final = 2.0
 # A rotation is followed from this fraction of the rate limit (so that its slow start and
 # end count), and is a twist only if its rate reached the limit.

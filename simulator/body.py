@@ -135,11 +135,6 @@ def reexpress_lying(pose: FloatArray, flexion_rad: float) -> FloatArray:
     return p
 
 
-def lying_pose_z(person: Person, surface: str) -> float:
-    """Hip-centre height lying on ``surface`` (bed or floor) above the floor under it, m."""
-    return person.bed_z_m if surface == "bed" else person.floor_z_m
-
-
 def rest_pose(person: Person, posture: str, heading_rad: float) -> FloatArray:
     """A plain rest pose for a posture (used for the start of a scenario, floor level 0)."""
     pose = np.zeros(6)

@@ -131,7 +131,9 @@ def match_events(
     """Match detections to truth events of one type.
 
     Each truth event, in the order given, takes the first unused detection whose span
-    ``[start_s, end_s]`` overlaps its own widened by ``slack_s`` (s) on both sides.
+    ``[start_s, end_s]`` overlaps its own widened by ``slack_s`` (s) on both sides. The
+    matching is greedy, not optimal: one long detection over two truth events is a hit
+    and a miss, whichever order.
     An open detection (NaN end) never matches: score closed events.
 
     Raises:
@@ -245,7 +247,9 @@ def sitting_bouts_truth(timeline: Timeline, break_s: float) -> list[TruthEvent]:
 
     A bout runs from the first to the last sample labelled ``sitting``; a stretch of other
     labels longer than ``break_s`` (s) between two sitting samples, or any lying or
-    not-worn sample there, ends it (the detector's rule: short breaks do not count).
+    not-worn sample there, ends it (the detector's rule: short breaks do not count). Unlike
+    the detector, sitting runs under a second count too (the simulator labels none that
+    short) and there are no gaps in the truth.
 
     Raises:
         ValueError: a negative ``break_s``.

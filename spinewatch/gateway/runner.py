@@ -21,6 +21,7 @@ set, after flushing (within :data:`STOP_BUDGET_S`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -208,6 +209,9 @@ class Gateway:
         if not collecting.done():
             collecting.cancel()
             log.warning("the collector did not stop in %.1f s; cancelled", COLLECTOR_STOP_S)
+            # Its clean-up still writes the rows it has taken to the recording: wait for it.
+            with contextlib.suppress(asyncio.CancelledError):
+                await collecting
         try:
             await processing  # drains the queue, finishes the session and commits
         except asyncio.CancelledError:

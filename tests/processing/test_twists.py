@@ -76,3 +76,12 @@ def test_lying_down_right_after_turning_round_makes_it_no_twist() -> None:
                              c.acc_norm_mps2, c.up_s, c.gap, c.vert_mps2, c.step_peak)  # fmt: skip
     assert len(_twists(c)) == 1
     assert _twists(lying_after) == []
+
+
+def test_a_twist_that_came_back_before_lying_down_is_a_twist() -> None:
+    c = _day(lying_s=0, upright_s=5, turn_deg=60)
+    posture = c.posture.copy()
+    posture[round((5 + 1.0 + 0.5) * RATE) :] = Posture.LYING  # 0.5 s after it came back
+    lying_after = EventChunk(c.t_s, c.flexion_deg, c.lateral_deg, posture, c.yaw_rads,
+                             c.acc_norm_mps2, c.up_s, c.gap, c.vert_mps2, c.step_peak)  # fmt: skip
+    assert len(_twists(lying_after)) == 1
