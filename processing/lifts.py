@@ -128,7 +128,10 @@ class LiftDetector:
             elif self._ep is not None:
                 if self._lean_from >= 0:
                     lean = self._ep.array("incl")[self._lean_from :]
-                    brief = brief_lean(self._dt, lean, Excursion(0, len(lean)))
+                    # The sample period as the judge takes it, so that both agree on brief.
+                    times = self._ep.array("t")
+                    dt = float(np.median(np.diff(times))) if len(times) > 1 else self._dt
+                    brief = brief_lean(dt, lean, Excursion(0, len(lean)))
                     self._quiet_s = EPISODE_QUIET_S if brief else LEAN_QUIET_S
                     self._lean_from = -1
                 c = a + int(np.searchsorted(t[a:b], self._last_tilt_s + self._quiet_s))

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.signal import lfilter, lfilter_zi
 
 from processing.types import BoolArray, FloatArray, IntArray
+from spinewatch.errors import InputDataError
 
 # Averaging time of the standing angles, s: long against sway, short against a day.
 STANCE_TAU_S: Final = 2.0
@@ -41,6 +42,8 @@ class StandingBaseline:
     """
 
     def __init__(self, rate_hz: float, tau_s: float = STANCE_TAU_S) -> None:
+        if not (rate_hz > 0 and tau_s > 0):
+            raise InputDataError("rate_hz and tau_s must be positive", value=(rate_hz, tau_s))
         alpha = 1.0 - math.exp(-1.0 / max(rate_hz * tau_s, 1.0))
         self._b = np.array([alpha])
         self._a = np.array([1.0, alpha - 1.0])

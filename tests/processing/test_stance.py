@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from processing.stance import STANCE_SETTLE_S, StandingBaseline
+from spinewatch.errors import InputDataError
 
 RATE = 50.0
 
@@ -72,3 +74,8 @@ def test_chunking_does_not_change_the_baseline() -> None:
         chunked = _baseline(flex, lat, quiet, forget, sizes)
         np.testing.assert_array_equal(chunked[0], offline[0])
         np.testing.assert_array_equal(chunked[1], offline[1])
+
+
+def test_a_rate_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(InputDataError, match="must be positive"):
+        StandingBaseline(0.0)
