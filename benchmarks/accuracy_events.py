@@ -54,30 +54,27 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from processing.event_types import Event, Phase
-from processing.events import LATERAL_HOLD_S, LATERAL_HYSTERESIS_DEG, SITTING_BREAK_S
 from processing.pipeline import analyze_samples
 from processing.profile import ClinicalProfile
 from processing.settings import PipelineSettings
 from simulator import SimResult, simulate
-from simulator.movements import LIFT_LIKE_MIN_DEG
 from simulator.scenarios import random_day, risky_day
 from simulator.scoring import (
+    BORDERLINE_DEG,
     DEFAULT_SLACK_S,
     Score,
+    borderline,
     excuse,
-    lateral_bend_borderline,
-    lateral_bend_truth,
     match_events,
     pooled,
-    prolonged_sitting_truth,
-    true_peak,
+    truth_events,
 )
 from simulator.truth_types import Event as TruthEvent
 from spinewatch.datasets import datasets_dir, load_sisfall, sisfall_files
@@ -87,8 +84,6 @@ EVERYDAY_TYPES = ("bend", "lift", "twist", "fall")
 RISKY_TYPES = ("lateral_bend", "prolonged_sitting", "fall")
 # Scored on risky days too, for information: their own figures come from everyday days.
 ALSO_TYPES = ("bend", "lift", "twist")
-# A sensor's angle error: within this of a limit (degrees), a decision is a coin flip.
-BORDERLINE_DEG = 2.0
 SITTING_MAX_MIN = 2.0
 
 DayScore = Score[TruthEvent, Event]
@@ -113,49 +108,6 @@ class TypeScores:
     excused: DayScore | None = None
 
 
-def truth_events(sim: SimResult, kind: str, profile: ClinicalProfile) -> list[TruthEvent]:
-    """The truth events of ``kind`` on a simulated day, as the module doc defines them."""
-    tl = sim.truth.timeline
-    if tl is None:
-        raise ValueError("the simulated day has no truth timeline")
-    if kind == "lateral_bend":
-        return lateral_bend_truth(
-            tl, sim.truth.events_of(kind), profile.lateral_limit_deg, LATERAL_HYSTERESIS_DEG,
-            LATERAL_HOLD_S,
-        )  # fmt: skip
-    if kind == "prolonged_sitting":
-        return prolonged_sitting_truth(tl, profile.sitting_max_min * 60.0, SITTING_BREAK_S)
-    return sim.truth.events_of(kind)
-
-
-def _borderline(
-    sim: SimResult, kind: str, profile: ClinicalProfile
-) -> tuple[Callable[[TruthEvent], bool], Callable[[Event], bool]] | None:
-    """Which truth events and which extra detections of ``kind`` are coin flips, if any."""
-    tl = sim.truth.timeline
-    if tl is None:
-        return None
-    if kind in ("bend", "lift"):
-        edge = profile.flexion_limit_deg if kind == "bend" else LIFT_LIKE_MIN_DEG
-        below = BORDERLINE_DEG if kind == "bend" else 0.0  # lifts: either side (module doc)
-
-        def truth_bl(e: TruthEvent) -> bool:
-            near = abs(e.peak_deg - edge) <= BORDERLINE_DEG
-            return near and (kind == "bend" or e.technique == "stoop")
-
-        def found_bl(d: Event) -> bool:
-            peak = true_peak(tl, d)
-            return edge - BORDERLINE_DEG <= peak < edge + BORDERLINE_DEG - below
-
-        return truth_bl, found_bl
-    if kind == "lateral_bend":
-        return lateral_bend_borderline(
-            tl, sim.truth.events_of(kind), profile.lateral_limit_deg, LATERAL_HYSTERESIS_DEG,
-            LATERAL_HOLD_S, BORDERLINE_DEG,
-        )  # fmt: skip
-    return None
-
-
 def score_days(
     days: Sequence[SimResult], kinds: Sequence[str], profile: ClinicalProfile
 ) -> dict[str, TypeScores]:
@@ -167,10 +119,10 @@ def score_days(
         found = [n.event for n in res.events if n.phase is Phase.CLOSED]
         for kind in kinds:
             score = match_events(
-                truth_events(sim, kind, profile), [e for e in found if e.type == kind]
+                truth_events(sim.truth, kind, profile), [e for e in found if e.type == kind]
             )
             strict[kind].append(score)
-            rule = _borderline(sim, kind, profile)
+            rule = borderline(sim.truth, kind, profile)
             if rule is not None:
                 excused[kind].append(excuse(score, *rule))
     return {

@@ -43,8 +43,7 @@ from processing.held import HeldCondition
 from processing.lifts import LiftDetector
 from processing.posture import RestEdges, hysteresis
 from processing.profile import ClinicalProfile
-from processing.sitting import SITTING_BREAK_S as SITTING_BREAK_S
-from processing.sitting import SittingBouts as SittingBouts
+from processing.sitting import SittingBouts
 from processing.twists import TwistDetector
 from processing.types import GRAVITY_MPS2, BoolArray, FloatArray, Posture
 

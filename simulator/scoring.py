@@ -26,13 +26,19 @@ from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
+from processing.events import LATERAL_HOLD_S, LATERAL_HYSTERESIS_DEG
 from processing.posture import hysteresis
+from processing.profile import ClinicalProfile
+from processing.sitting import SITTING_BREAK_S
 from processing.types import Posture
-from simulator.truth import Timeline
+from simulator.movements import LIFT_LIKE_MIN_DEG
+from simulator.truth import Timeline, Truth
 from simulator.truth_types import Event as TruthEvent
 
 # The acceptance of issue 3: start and end within half a second.
 DEFAULT_SLACK_S = 0.5
+# A sensor's angle error: within this of a limit (degrees), a decision is a coin flip.
+BORDERLINE_DEG = 2.0
 
 
 class Span(Protocol):
@@ -327,3 +333,58 @@ def lateral_bend_borderline(
         )
 
     return truth_borderline, found_borderline
+
+
+def truth_events(truth: Truth, kind: str, profile: ClinicalProfile) -> list[TruthEvent]:
+    """The truth events of ``kind`` on a simulated day under ``profile``: side bends and
+    prolonged sitting by the detector's rules on the true timeline, the rest as simulated.
+
+    Raises:
+        ValueError: the day has no truth timeline (it was streamed to files).
+    """
+    tl = truth.timeline
+    if tl is None:
+        raise ValueError("the simulated day has no truth timeline")
+    if kind == "lateral_bend":
+        return lateral_bend_truth(
+            tl, truth.events_of(kind), profile.lateral_limit_deg, LATERAL_HYSTERESIS_DEG,
+            LATERAL_HOLD_S,
+        )  # fmt: skip
+    if kind == "prolonged_sitting":
+        return prolonged_sitting_truth(tl, profile.sitting_max_min * 60.0, SITTING_BREAK_S)
+    return truth.events_of(kind)
+
+
+def borderline(
+    truth: Truth, kind: str, profile: ClinicalProfile, margin_deg: float = BORDERLINE_DEG
+) -> tuple[Callable[[TruthEvent], bool], Callable[[Span], bool]] | None:
+    """Which truth events and which extra detections of ``kind`` are coin flips (for
+    :func:`excuse`), or None where no rule is defined.
+
+    Bends: a truth bend peaking within ``margin_deg`` of the limit, an extra whose true peak
+    is within it under the limit. Lifts: the same around the simulator's lift-like 40°,
+    either side (it counts from the standing posture, a few degrees forward). Side bends:
+    :func:`lateral_bend_borderline`.
+    """
+    tl = truth.timeline
+    if tl is None:
+        return None
+    if kind in ("bend", "lift"):
+        edge = profile.flexion_limit_deg if kind == "bend" else LIFT_LIKE_MIN_DEG
+        below = margin_deg if kind == "bend" else 0.0
+
+        def truth_near(e: TruthEvent) -> bool:
+            near = abs(e.peak_deg - edge) <= margin_deg
+            return near and (kind == "bend" or e.technique == "stoop")
+
+        def found_near(d: Span) -> bool:
+            peak = true_peak(tl, d)
+            return edge - margin_deg <= peak < edge + margin_deg - below
+
+        return truth_near, found_near
+    if kind == "lateral_bend":
+        return lateral_bend_borderline(
+            tl, truth.events_of(kind), profile.lateral_limit_deg, LATERAL_HYSTERESIS_DEG,
+            LATERAL_HOLD_S, margin_deg,
+        )  # fmt: skip
+    return None

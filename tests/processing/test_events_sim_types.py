@@ -7,26 +7,13 @@ import numpy as np
 import pytest
 
 from processing.event_types import Event, EventChunk, Phase
-from processing.events import (
-    LATERAL_HOLD_S,
-    LATERAL_HYSTERESIS_DEG,
-    SITTING_BREAK_S,
-    SittingBouts,
-)
 from processing.pipeline import analyze_samples
 from processing.settings import PipelineSettings
+from processing.sitting import SittingBouts
 from processing.types import Posture
 from simulator import simulate
 from simulator.scenarios import risky_day
-from simulator.scoring import (
-    Score,
-    excuse,
-    lateral_bend_borderline,
-    lateral_bend_truth,
-    match_events,
-    pooled,
-    prolonged_sitting_truth,
-)
+from simulator.scoring import Score, borderline, excuse, match_events, pooled, truth_events
 from simulator.truth_types import Event as TruthEvent
 from spinewatch.profiles import load_profile
 
@@ -153,13 +140,12 @@ def test_side_bends_on_risky_days(risky_days) -> None:
     profile, days = risky_days
     strict, fair = [], []
     for sim, found in days:
-        tl = sim.truth.timeline
-        args = (profile.lateral_limit_deg, LATERAL_HYSTERESIS_DEG, LATERAL_HOLD_S)
-        scripted = sim.truth.events_of("lateral_bend")
-        truth = lateral_bend_truth(tl, scripted, *args)
+        truth = truth_events(sim.truth, "lateral_bend", profile)
         score = match_events(truth, [e for e in found if e.type == "lateral_bend"])
         strict.append(score)
-        fair.append(excuse(score, *lateral_bend_borderline(tl, scripted, *args, 2.0)))
+        rule = borderline(sim.truth, "lateral_bend", profile)
+        assert rule is not None
+        fair.append(excuse(score, *rule))
     # A side bend within 2° of the limit is a coin flip for a sensor with 1–2° of angle
     # error: those count neither way; every other one is found, on time.
     _assert_accurate(pooled(fair), at_least=8)
@@ -174,8 +160,7 @@ def test_prolonged_sitting_on_risky_days(risky_days) -> None:
     profile, days = risky_days
     scores = [
         match_events(
-            prolonged_sitting_truth(sim.truth.timeline, profile.sitting_max_min * 60.0,
-                                    SITTING_BREAK_S),
+            truth_events(sim.truth, "prolonged_sitting", profile),
             [e for e in found if e.type == "prolonged_sitting"],
         )
         for sim, found in days
